@@ -1,0 +1,443 @@
+//! Validated zero-copy access to rkyv archives, and [`OwnedArchive`], a validated-once archive
+//! that owns (or shares) its aligned bytes.
+//!
+//! This module holds `unsafe` code: [`OwnedArchive`]'s `Deref` reads its archive without
+//! re-validating it. That is sound because the bytes were validated when the value was built
+//! and are never mutated afterwards (see the `SAFETY:` comments).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::ops::{Deref, Range};
+
+use bytes::Bytes;
+use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
+use rkyv::bytecheck::CheckBytes;
+use rkyv::rancor::BoxedError;
+use rkyv::ser::allocator::ArenaHandle;
+use rkyv::util::AlignedVec;
+use rkyv::validation::Validator;
+use rkyv::validation::archive::ArchiveValidator;
+use rkyv::validation::shared::SharedValidator;
+use rkyv::{Archive, Deserialize, Portable, Serialize};
+
+use crate::buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Default cap on how deeply nested an archive may be when validated.
+///
+/// Validation walks nested boxes, vectors and strings; the cap bounds the validator's work on
+/// adversarial input. Real messages nest a handful of levels deep.
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+/// The rkyv validator zerocodec checks archives with (bytecheck, keeping error messages).
+pub type ArchiveCheck<'a> = HighValidator<'a, BoxedError>;
+/// The rkyv serializer zerocodec writes archives with, over writer `W`.
+pub type ArchiveSerializer<'a, W> = HighSerializer<W, ArenaHandle<'a>, BoxedError>;
+/// The rkyv deserializer zerocodec reads owned values with.
+pub type ArchiveDeserializer = HighDeserializer<BoxedError>;
+
+/// A type whose rkyv archive can be validated and read in place.
+///
+/// Implemented for every `T: rkyv::Archive` whose archived form is checkable with bytecheck
+/// (`#[derive(rkyv::Archive)]` gives that).
+pub trait ZeroCopy: Archive<Archived: Portable + for<'a> CheckBytes<ArchiveCheck<'a>>> {}
+impl<T> ZeroCopy for T where T: Archive<Archived: Portable + for<'a> CheckBytes<ArchiveCheck<'a>>> {}
+
+/// A [`ZeroCopy`] type that can also be serialized into any of zerocodec's buffers.
+pub trait ZeroCopyEncode:
+    ZeroCopy
+    + for<'a, 'b> Serialize<ArchiveSerializer<'a, Appender<'b, Vec<u8>>>>
+    + for<'a, 'b> Serialize<ArchiveSerializer<'a, Appender<'b, bytes::BytesMut>>>
+    + for<'a, 'b> Serialize<ArchiveSerializer<'a, Appender<'b, AlignedVec>>>
+{
+}
+impl<T> ZeroCopyEncode for T where
+    T: ZeroCopy
+        + for<'a, 'b> Serialize<ArchiveSerializer<'a, Appender<'b, Vec<u8>>>>
+        + for<'a, 'b> Serialize<ArchiveSerializer<'a, Appender<'b, bytes::BytesMut>>>
+        + for<'a, 'b> Serialize<ArchiveSerializer<'a, Appender<'b, AlignedVec>>>
+{
+}
+
+/// A [`ZeroCopy`] type whose archive can be deserialized back into an owned value.
+pub trait ZeroCopyDecode:
+    ZeroCopy<Archived: Deserialize<Self, ArchiveDeserializer>> + Sized
+{
+}
+impl<T> ZeroCopyDecode for T where T: ZeroCopy<Archived: Deserialize<T, ArchiveDeserializer>> {}
+
+/// Serializes `value` as an rkyv archive appended to `out` (positions relative to the
+/// current end of `out`), returning the archive's length.
+///
+/// # Errors
+///
+/// [`ErrorKind::Encode`] if a field's serializer fails (for example a `with` wrapper).
+pub fn serialize_into<T, B>(value: &T, out: &mut B) -> Result<usize>
+where
+    T: for<'a, 'b> Serialize<ArchiveSerializer<'a, Appender<'b, B>>>,
+    B: EncodeBuf,
+{
+    let start = out.len();
+    let result = rkyv::api::high::to_bytes_in::<_, BoxedError>(value, Appender::new(&mut *out));
+    match result {
+        Ok(appender) => Ok(appender.written()),
+        Err(err) => {
+            out.truncate(start);
+            Err(encode_error::<T>(err))
+        }
+    }
+}
+
+#[cold]
+fn encode_error<T>(err: BoxedError) -> Error {
+    Error::new(
+        ErrorKind::Encode,
+        format!(
+            "rkyv could not serialize `{}`: {}",
+            std::any::type_name::<T>(),
+            rkyv_message(&err)
+        ),
+    )
+    .with_source(err)
+}
+
+/// True if `bytes` starts at an address aligned for zero-copy access.
+#[inline]
+pub fn is_aligned(bytes: &[u8]) -> bool {
+    (bytes.as_ptr() as usize) % ARCHIVE_ALIGN == 0
+}
+
+/// Validates `bytes` as the archive of a `T` and returns a reference to it, with no copy.
+///
+/// # Errors
+///
+/// - [`ErrorKind::Unaligned`] if `bytes` does not start on a 16-byte boundary (copy it into
+///   an aligned buffer, or use [`OwnedArchive::from_bytes`], which does that once);
+/// - [`ErrorKind::Incomplete`] if it is shorter than the archived root;
+/// - [`ErrorKind::Corrupt`] if validation fails or nesting exceeds [`DEFAULT_MAX_DEPTH`].
+#[inline]
+pub fn access<T: ZeroCopy>(bytes: &[u8]) -> Result<&T::Archived> {
+    access_with_depth::<T>(bytes, DEFAULT_MAX_DEPTH)
+}
+
+/// [`access`] with an explicit nesting cap.
+///
+/// # Errors
+///
+/// As [`access`].
+pub fn access_with_depth<T: ZeroCopy>(bytes: &[u8], max_depth: usize) -> Result<&T::Archived> {
+    let root = size_of::<T::Archived>();
+    if bytes.len() < root {
+        return Err(Error::incomplete(
+            &format!("archive of `{}`", std::any::type_name::<T>()),
+            root,
+            bytes.len(),
+        ));
+    }
+    if !is_aligned(bytes) {
+        return Err(unaligned(bytes));
+    }
+    let mut validator = Validator::new(
+        ArchiveValidator::with_max_depth(bytes, NonZeroUsize::new(max_depth)),
+        SharedValidator::new(),
+    );
+    rkyv::api::access_with_context::<T::Archived, _, BoxedError>(bytes, &mut validator)
+        .map_err(|err| invalid_archive::<T>(err))
+}
+
+#[cold]
+fn unaligned(bytes: &[u8]) -> Error {
+    Error::new(
+        ErrorKind::Unaligned,
+        format!(
+            "zero-copy access needs input aligned to {ARCHIVE_ALIGN} bytes, found an address \
+             {} bytes past a boundary; copy it once with OwnedArchive::from_bytes",
+            bytes.as_ptr() as usize % ARCHIVE_ALIGN
+        ),
+    )
+}
+
+#[cold]
+fn invalid_archive<T>(err: BoxedError) -> Error {
+    Error::new(
+        ErrorKind::Corrupt,
+        format!(
+            "invalid archive of `{}`: {}",
+            std::any::type_name::<T>(),
+            rkyv_message(&err)
+        ),
+    )
+    .with_source(err)
+}
+
+/// rkyv's message for `err`, with its trace when it has one.
+///
+/// rancor's `BoxedError` shows only the innermost error when displayed, and some failures
+/// (the validator's depth limit) live only in the trace, so the trace is appended from the
+/// debug form.
+fn rkyv_message(err: &BoxedError) -> String {
+    let debug = format!("{err:?}");
+    if debug.contains("trace:") {
+        format!("{err} (rkyv: {debug})")
+    } else {
+        err.to_string()
+    }
+}
+
+thread_local! {
+    static ALIGN_SCRATCH: RefCell<AlignedVec> = RefCell::new(AlignedVec::new());
+}
+
+/// Largest scratch buffer kept per thread for re-aligning input; larger ones are freed.
+const MAX_RETAINED_SCRATCH: usize = 1 << 20;
+
+/// Runs `f` on `bytes` re-aligned to [`ARCHIVE_ALIGN`]: in place when already aligned,
+/// otherwise after one copy into a reused per-thread buffer.
+pub fn with_aligned<R>(bytes: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    if is_aligned(bytes) {
+        return f(bytes);
+    }
+    ALIGN_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            scratch.clear();
+            scratch.extend_from_slice(bytes);
+            let result = f(&scratch);
+            if scratch.capacity() > MAX_RETAINED_SCRATCH {
+                *scratch = AlignedVec::new();
+            }
+            result
+        }
+        // Re-entered from inside `f` (a custom deserializer decoding a nested message).
+        Err(_) => {
+            let mut copy = AlignedVec::<ARCHIVE_ALIGN>::with_capacity(bytes.len());
+            copy.extend_from_slice(bytes);
+            f(&copy)
+        }
+    })
+}
+
+/// Validates `bytes` as the archive of a `T` and deserializes an owned `T`.
+///
+/// Unaligned input is copied once into an aligned per-thread buffer first.
+///
+/// # Errors
+///
+/// As [`access`] (except [`ErrorKind::Unaligned`]), plus [`ErrorKind::Corrupt`] when a field's
+/// deserializer rejects its archived form.
+pub fn deserialize<T: ZeroCopyDecode>(bytes: &[u8]) -> Result<T> {
+    with_aligned(bytes, |aligned| {
+        let archived = access::<T>(aligned)?;
+        deserialize_archived::<T>(archived)
+    })
+}
+
+/// Deserializes an owned `T` from an already validated archive.
+///
+/// # Errors
+///
+/// [`ErrorKind::Corrupt`] when a field's deserializer rejects its archived form (for example
+/// an `AsJson` field whose text is not valid JSON).
+pub fn deserialize_archived<T: ZeroCopyDecode>(archived: &T::Archived) -> Result<T> {
+    rkyv::api::deserialize_using::<T, _, BoxedError>(archived, &mut rkyv::de::Pool::new())
+        .map_err(|err| invalid_archive::<T>(err))
+}
+
+/// Where an [`OwnedArchive`] keeps its bytes.
+enum Storage {
+    /// Shared bytes that were already aligned: no copy was made.
+    Shared(Bytes),
+    /// An aligned copy owned by the archive.
+    Owned(AlignedVec),
+}
+
+impl Storage {
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Storage::Shared(bytes) => bytes,
+            Storage::Owned(vec) => vec.as_slice(),
+        }
+    }
+}
+
+/// A validated archive of a `T` that owns its bytes and derefs to `T::Archived`.
+///
+/// Validation happens once, in the constructor; every later read is a plain pointer
+/// dereference. Aligned `Bytes` are kept as they are (no copy); anything else is copied once
+/// into an aligned buffer.
+///
+/// # Examples
+///
+/// ```
+/// use zerocodec::OwnedArchive;
+///
+/// #[derive(rkyv::Archive, rkyv::Serialize)]
+/// struct Point { x: u32, y: u32 }
+///
+/// let bytes = rkyv::to_bytes::<rkyv::rancor::BoxedError>(&Point { x: 1, y: 2 }).unwrap();
+/// let owned = OwnedArchive::<Point>::from_slice(&bytes).unwrap();
+/// assert_eq!(owned.y, 2);
+/// ```
+pub struct OwnedArchive<T: ZeroCopy> {
+    storage: Storage,
+    range: Range<usize>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: ZeroCopy> OwnedArchive<T> {
+    /// Validates `bytes`, keeping them without a copy when they are aligned.
+    ///
+    /// # Errors
+    ///
+    /// As [`access`], except that unaligned input is copied rather than rejected.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self> {
+        Self::from_bytes_with_depth(bytes, DEFAULT_MAX_DEPTH)
+    }
+
+    /// [`from_bytes`](Self::from_bytes) with an explicit validation nesting cap.
+    ///
+    /// # Errors
+    ///
+    /// As [`access_with_depth`], except that unaligned input is copied rather than rejected.
+    pub fn from_bytes_with_depth(bytes: Bytes, max_depth: usize) -> Result<Self> {
+        let len = bytes.len();
+        if is_aligned(&bytes) {
+            Self::new(Storage::Shared(bytes), 0..len, max_depth)
+        } else {
+            let mut vec = AlignedVec::with_capacity(len);
+            vec.extend_from_slice(&bytes);
+            Self::new(Storage::Owned(vec), 0..len, max_depth)
+        }
+    }
+
+    /// Copies `bytes` once into an aligned buffer and validates it.
+    ///
+    /// # Errors
+    ///
+    /// As [`access`], except that unaligned input is copied rather than rejected.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self> {
+        let mut vec = AlignedVec::with_capacity(bytes.len());
+        vec.extend_from_slice(bytes);
+        Self::from_aligned_vec(vec)
+    }
+
+    /// Validates an aligned buffer and takes ownership of it.
+    ///
+    /// # Errors
+    ///
+    /// As [`access`].
+    pub fn from_aligned_vec(vec: AlignedVec) -> Result<Self> {
+        let len = vec.len();
+        Self::new(Storage::Owned(vec), 0..len, DEFAULT_MAX_DEPTH)
+    }
+
+    /// Validates the archive at `range` inside an aligned buffer (for example the payload of a
+    /// frame whose header precedes it) and takes ownership of the buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Incomplete`] if `range` is outside `vec`; otherwise as [`access`].
+    pub fn from_aligned_vec_range(vec: AlignedVec, range: Range<usize>) -> Result<Self> {
+        Self::new(Storage::Owned(vec), range, DEFAULT_MAX_DEPTH)
+    }
+
+    /// Validates the archive at `range` inside `bytes`; copies just that range if it is not
+    /// aligned.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Incomplete`] if `range` is outside `bytes`; otherwise as [`access`].
+    pub fn from_bytes_range(bytes: Bytes, range: Range<usize>) -> Result<Self> {
+        let Some(slice) = bytes.get(range.clone()) else {
+            return Err(out_of_range(&range, bytes.len()));
+        };
+        if is_aligned(slice) {
+            Self::new(Storage::Shared(bytes), range, DEFAULT_MAX_DEPTH)
+        } else {
+            Self::from_slice(slice)
+        }
+    }
+
+    fn new(storage: Storage, range: Range<usize>, max_depth: usize) -> Result<Self> {
+        let Some(slice) = storage.as_slice().get(range.clone()) else {
+            return Err(out_of_range(&range, storage.as_slice().len()));
+        };
+        access_with_depth::<T>(slice, max_depth)?;
+        Ok(Self {
+            storage,
+            range,
+            _type: PhantomData,
+        })
+    }
+
+    /// The archive's bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        // The range was checked in `new`.
+        &self.storage.as_slice()[self.range.clone()]
+    }
+
+    /// True if the archive shares the caller's `Bytes` rather than owning a copy.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.storage, Storage::Shared(_))
+    }
+
+    /// Deserializes an owned `T`.
+    ///
+    /// # Errors
+    ///
+    /// As [`deserialize_archived`].
+    pub fn deserialize(&self) -> Result<T>
+    where
+        T: ZeroCopyDecode,
+    {
+        deserialize_archived::<T>(self)
+    }
+}
+
+#[cold]
+fn out_of_range(range: &Range<usize>, len: usize) -> Error {
+    Error::incomplete(
+        &format!("archive at {}..{}", range.start, range.end),
+        range.end,
+        len,
+    )
+}
+
+impl<T: ZeroCopy> Deref for OwnedArchive<T> {
+    type Target = T::Archived;
+
+    #[inline]
+    fn deref(&self) -> &T::Archived {
+        // SAFETY: `new` validated exactly these bytes as a `T::Archived` with bytecheck (which
+        // also checked their alignment), and nothing mutates them afterwards: `Bytes` is
+        // immutable and the owned `AlignedVec` is never exposed mutably. Its heap allocation
+        // does not move when `self` moves.
+        unsafe { rkyv::access_unchecked::<T::Archived>(self.as_bytes()) }
+    }
+}
+
+impl<T: ZeroCopy> fmt::Debug for OwnedArchive<T>
+where
+    T::Archived: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ZeroCopy> Clone for OwnedArchive<T> {
+    fn clone(&self) -> Self {
+        let storage = match &self.storage {
+            Storage::Shared(bytes) => Storage::Shared(bytes.clone()),
+            Storage::Owned(vec) => Storage::Owned(vec.clone()),
+        };
+        Self {
+            storage,
+            range: self.range.clone(),
+            _type: PhantomData,
+        }
+    }
+}
