@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `json` (default) | [`JsonCodec`], and [`AsJson`] for JSON fields inside rkyv archives |
 //! | `rkyv` (default) | [`RkyvCodec`] |
+//! | `tokio` | [`FrameCodec`] and friends: tokio-util `Encoder`/`Decoder` frames over any codec |
 //!
 //! # Examples
 //!
@@ -39,3 +40,10 @@ pub use as_json::{AsJson, AsJsonResolver};
 pub use json::{JSON_CONTENT_TYPE, JsonCodec};
 #[cfg(feature = "rkyv")]
 pub use rkyv::{RKYV_CONTENT_TYPE, RkyvCodec};
+#[cfg(feature = "tokio")]
+mod framed;
+#[cfg(feature = "tokio")]
+pub use framed::{
+    ArchivedFrameDecoder, DEFAULT_MAX_FRAME_LEN, FrameCodec, FrameDecoder, FrameEncoder,
+    LENGTH_PREFIX_LEN, SymmetricFrameCodec,
+};
