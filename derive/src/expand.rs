@@ -1,6 +1,6 @@
 //! Code generation: the `Message` impl, and the attribute macro's derives.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Literal, TokenStream, TokenTree};
 use quote::quote;
 use syn::{DeriveInput, GenericParam, Meta, parse_quote};
 
@@ -75,10 +75,14 @@ pub(crate) fn message_attribute(args: TokenStream, item: TokenStream) -> TokenSt
 
 /// Whether the user already wrote `#[rkyv(crate = ...)]`.
 fn names_rkyv_crate(attrs: &[syn::Attribute]) -> bool {
+    let is_crate_key = |entry: &Vec<TokenTree>| match entry.first() {
+        Some(TokenTree::Ident(key)) => key == "crate",
+        _ => false,
+    };
     attrs.iter().any(|attr| match &attr.meta {
-        Meta::List(list) if list.path.is_ident("rkyv") => split_commas(list.tokens.clone())
-            .iter()
-            .any(|entry| matches!(entry.first(), Some(proc_macro2::TokenTree::Ident(key)) if key == "crate")),
+        Meta::List(list) if list.path.is_ident("rkyv") => {
+            split_commas(list.tokens.clone()).iter().any(is_crate_key)
+        }
         _ => false,
     })
 }
@@ -115,9 +119,9 @@ fn impl_message(container: &Container<'_>) -> TokenStream {
         quote!(#base)
     } else {
         quote! {{
-            let fingerprint: u64 = #base;
-            #(let fingerprint = #krate::combine_fingerprints(fingerprint, #parts);)*
-            fingerprint
+            let __fingerprint: u64 = #base;
+            #(let __fingerprint = #krate::combine_fingerprints(__fingerprint, #parts);)*
+            __fingerprint
         }}
     };
     quote! {

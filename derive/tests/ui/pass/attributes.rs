@@ -32,6 +32,13 @@ enum Method {
     Mutation,
 }
 
+// A type that names its own rkyv crate keeps it.
+#[message]
+#[rkyv(crate = zerocodec::rkyv)]
+struct OwnRkyvCrate {
+    id: u64,
+}
+
 #[derive(Message)]
 #[message(crate = "reexport::zc")]
 struct Overridden(u8);
@@ -42,6 +49,7 @@ fn main() {
     assert_eq!(Request::VERSION, 3);
     assert_eq!(Method::VERSION, 1);
     assert_eq!(Overridden::NAME, "Overridden");
+    assert_eq!(OwnRkyvCrate::NAME, "OwnRkyvCrate");
 
     let bytes = zerocodec::rkyv::to_bytes::<zerocodec::rkyv::rancor::Error>(&Plain { id: 9 })
         .expect("plain structs serialize");
