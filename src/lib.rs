@@ -47,9 +47,63 @@ pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
+pub use message::{combine_fingerprints, fnv1a_64};
 pub use transform::{CompressionId, Transform};
 
 /// Re-exported for [`Codec::encode`]'s return type.
 pub use bytes;
 /// Re-exported so users name the same rkyv the codecs were built against.
 pub use rkyv;
+/// `#[derive(Message)]`: see [`message`] for a one-line message declaration.
+#[cfg(feature = "derive")]
+pub use zerocodec_derive::Message;
+/// Declares a message in one line: serde and rkyv derives plus [`Message`].
+///
+/// `#[zerocodec::message]` adds `#[derive(serde::Serialize, serde::Deserialize,
+/// rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]` (serde from your own `serde`
+/// dependency, rkyv from [`zerocodec::rkyv`](rkyv)) and implements [`Message`] as
+/// `#[derive(Message)]` does. It takes the same arguments as `#[message(...)]`: `name`,
+/// `version` and `crate`. Put it above the type's other attributes. Write
+/// `#[derive(Message)]` yourself when you choose your own derives.
+///
+/// # Fingerprints
+///
+/// `SCHEMA_FINGERPRINT` hashes what the encoding depends on: the name and version, field
+/// names, types as written and order, enum variants and discriminants, `#[repr]`, and the
+/// `#[rkyv]` and `#[serde]` options that change the bytes. Doc comments, visibility and other
+/// attributes are left out. A generic type folds in its parameters' fingerprints (each type
+/// parameter must be a [`Message`]). The zerocodec-derive crate docs list every rule.
+///
+/// # Examples
+///
+/// ```
+/// use zerocodec::{Codec, Message};
+/// use zerocodec_codecs::{JsonCodec, RkyvCodec};
+///
+/// #[zerocodec::message(version = 2)]
+/// #[derive(Debug, PartialEq)]
+/// struct Ping {
+///     seq: u64,
+///     note: String,
+/// }
+///
+/// assert_eq!(Ping::NAME, "Ping");
+/// assert_eq!(Ping::VERSION, 2);
+///
+/// let ping = Ping { seq: 7, note: "hi".into() };
+/// let json = JsonCodec.encode(&ping)?;
+/// assert_eq!(JsonCodec.decode::<Ping>(&json)?, ping);
+/// let bytes = RkyvCodec::new().encode(&ping)?;
+/// assert_eq!(RkyvCodec::new().access::<Ping>(&bytes)?.seq, 7);
+///
+/// // The plain derive, for types that pick their own derives:
+/// #[derive(Message)]
+/// #[message(name = "chat.Pong")]
+/// struct Pong(u64);
+///
+/// assert_eq!(Pong::NAME, "chat.Pong");
+/// assert_ne!(Pong::SCHEMA_FINGERPRINT, Ping::SCHEMA_FINGERPRINT);
+/// # Ok::<(), zerocodec::Error>(())
+/// ```
+#[cfg(feature = "derive")]
+pub use zerocodec_derive::message;

@@ -1,0 +1,164 @@
+//! The `#[message(...)]` attribute: `name`, `version` and `crate`.
+//!
+//! Every key is checked on its own, so one build reports every unknown, duplicate or
+//! ill-typed key at once, each pointing at the offending tokens.
+
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, Lit, Meta, Token};
+
+use crate::ctxt::Ctxt;
+
+/// The keys `#[message(...)]` accepts, for error messages.
+const KEYS: &str = "`name`, `version` or `crate`";
+
+/// What the `#[message(...)]` attributes of one type declare.
+#[derive(Default)]
+pub(crate) struct MessageAttrs {
+    /// `name = "..."`: the message name, when it is not the type's own name.
+    pub(crate) name: Option<String>,
+    /// `version = N`: the declared schema version.
+    pub(crate) version: Option<u32>,
+    /// `crate = "..."`: the path the generated code names zerocodec by.
+    pub(crate) krate: Option<syn::Path>,
+    /// The keys already given, to report a repeated one.
+    seen: Vec<String>,
+}
+
+impl MessageAttrs {
+    /// Reads every `#[message(...)]` among `attrs`.
+    pub(crate) fn read_attrs(&mut self, cx: &mut Ctxt, attrs: &[Attribute]) {
+        for attr in attrs.iter().filter(|attr| attr.path().is_ident("message")) {
+            match &attr.meta {
+                Meta::List(list) => self.read_list(cx, list.tokens.clone()),
+                Meta::Path(_) | Meta::NameValue(_) => cx.error_spanned_by(
+                    attr,
+                    "expected `#[message(key = value, ...)]` with a key among `name`, \
+                     `version` and `crate`",
+                ),
+            }
+        }
+    }
+
+    /// Reads a comma-separated `key = value` list (the attribute's or the attribute macro's).
+    pub(crate) fn read_list(&mut self, cx: &mut Ctxt, tokens: TokenStream) {
+        match Punctuated::<Entry, Token![,]>::parse_terminated.parse2(tokens) {
+            Ok(entries) => entries
+                .into_iter()
+                .for_each(|entry| self.read_entry(cx, entry)),
+            Err(error) => cx.syn_error(error),
+        }
+    }
+
+    fn read_entry(&mut self, cx: &mut Ctxt, entry: Entry) {
+        let key = entry.key.unraw().to_string();
+        if !matches!(key.as_str(), "name" | "version" | "crate") {
+            cx.error_spanned_by(
+                &entry.key,
+                format!("unknown `message` attribute key `{key}`; expected {KEYS}"),
+            );
+            return;
+        }
+        if self.seen.contains(&key) {
+            cx.error_spanned_by(
+                &entry.key,
+                format!("duplicate `message` attribute key `{key}`"),
+            );
+            return;
+        }
+        self.seen.push(key.clone());
+        let expected = match key.as_str() {
+            "name" => "a string literal, like `name = \"ChatMessage\"`",
+            "version" => "an integer literal, like `version = 2`",
+            _ => "a path in a string literal, like `crate = \"::zerocodec\"`",
+        };
+        let Some(value) = entry.value else {
+            cx.error_spanned_by(&entry.key, format!("`{key}` needs a value: {expected}"));
+            return;
+        };
+        match (key.as_str(), &value) {
+            (
+                "name",
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(lit), ..
+                }),
+            ) => {
+                if lit.value().is_empty() {
+                    cx.error_spanned_by(lit, "`name` must not be empty");
+                } else {
+                    self.name = Some(lit.value());
+                }
+            }
+            (
+                "version",
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Int(lit), ..
+                }),
+            ) => match lit.base10_parse::<u32>() {
+                Ok(version) => self.version = Some(version),
+                Err(_) => {
+                    cx.error_spanned_by(lit, format!("`version` must fit in a u32, found `{lit}`"))
+                }
+            },
+            (
+                "crate",
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(lit), ..
+                }),
+            ) => match lit.parse::<syn::Path>() {
+                Ok(path) => self.krate = Some(path),
+                Err(_) => cx.error_spanned_by(
+                    lit,
+                    format!("`crate` expects {expected}, found {:?}", lit.value()),
+                ),
+            },
+            _ => cx.error_spanned_by(
+                &value,
+                format!("`{key}` expects {expected}, found {}", describe(&value)),
+            ),
+        }
+    }
+}
+
+/// One `key` or `key = value` inside `#[message(...)]`.
+struct Entry {
+    key: syn::Ident,
+    value: Option<Expr>,
+}
+
+impl Parse for Entry {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        // `crate` is a keyword, so keys are read as any identifier.
+        let key = syn::Ident::parse_any(input)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(Entry { key, value })
+    }
+}
+
+/// What kind of expression a user wrote, for "expected X, found Y" messages.
+fn describe(expr: &Expr) -> &'static str {
+    match expr {
+        Expr::Lit(lit) => match lit.lit {
+            Lit::Str(_) => "a string literal",
+            Lit::Int(_) => "an integer literal",
+            Lit::Float(_) => "a float literal",
+            Lit::Bool(_) => "a boolean",
+            Lit::Char(_) => "a character literal",
+            _ => "a literal of another kind",
+        },
+        Expr::Path(_) => "a path",
+        _ => "an expression",
+    }
+}
+
+/// Where the generated code names zerocodec when no `crate = "..."` is given.
+pub(crate) fn default_crate() -> syn::Path {
+    syn::parse_quote_spanned!(Span::call_site()=> ::zerocodec)
+}

@@ -1,0 +1,12 @@
+//! UI tests: what compiles, and the errors for what does not (`TRYBUILD=overwrite` rewrites
+//! the expected `.stderr` files).
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/ui/pass/*.rs");
+    t.compile_fail("tests/ui/union/*.rs");
+    t.compile_fail("tests/ui/syntax/*.rs");
+    t.compile_fail("tests/ui/unknown_key/*.rs");
+    t.compile_fail("tests/ui/duplicate_key/*.rs");
+}

@@ -1,0 +1,37 @@
+// Malformed `#[message]` attributes, each reported at its tokens.
+use zerocodec::Message;
+
+#[derive(Message)]
+#[message(name = "a" version = 1)]
+struct MissingComma;
+
+#[derive(Message)]
+#[message]
+struct BareAttribute;
+
+#[derive(Message)]
+#[message = "Chat"]
+struct NameValueAttribute;
+
+#[derive(Message)]
+#[message(name)]
+struct MissingValue;
+
+#[derive(Message)]
+#[message(name = Chat, version = "2", crate = "not a path")]
+struct WrongValueTypes;
+
+#[derive(Message)]
+#[message(name = "", version = 4294967296)]
+struct OutOfRange;
+
+#[derive(Message)]
+enum Misplaced {
+    #[message(name = "A")]
+    A {
+        #[message(version = 1)]
+        id: u64,
+    },
+}
+
+fn main() {}
