@@ -40,6 +40,7 @@ mod buf;
 mod codec;
 mod error;
 mod message;
+mod pool;
 pub mod transform;
 
 pub use archive::{OwnedArchive, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode};
@@ -47,6 +48,10 @@ pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
+pub use pool::{
+    BufferPool, DEFAULT_INITIAL_CAPACITY, DEFAULT_MAX_BUFFERS, DEFAULT_MAX_RETAINED_CAPACITY,
+    PoolConfig, PoolStats, PooledBuf,
+};
 pub use transform::{CompressionId, Transform};
 
 /// Re-exported for [`Codec::encode`]'s return type.
