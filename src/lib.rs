@@ -36,6 +36,7 @@
 //! rejects it with [`ErrorKind::Unaligned`], and the owned forms copy it once.
 
 pub mod archive;
+pub mod batch;
 mod buf;
 mod codec;
 mod error;
@@ -44,6 +45,7 @@ mod pool;
 pub mod transform;
 
 pub use archive::{OwnedArchive, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode};
+pub use batch::{Batch, BatchBuilder, BatchIter, BatchRef};
 pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};
