@@ -390,9 +390,9 @@ impl<'a, T: ZeroCopy> BatchRef<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Unaligned`] if `bytes` does not start on a 16-byte boundary (use
-    /// [`Batch::open`], which copies once); otherwise as described in the
-    /// [module docs](self): `Incomplete`, `UnknownVersion` or `Corrupt`.
+    /// [`ErrorKind::Unaligned`] if `bytes` (at least a header long) does not start on a
+    /// 16-byte boundary (use [`Batch::open`], which copies once); otherwise as described in
+    /// the [module docs](self): `Incomplete`, `UnknownVersion` or `Corrupt`.
     pub fn open(bytes: &'a [u8]) -> Result<Self> {
         Self::open_with_depth(bytes, DEFAULT_MAX_DEPTH)
     }
@@ -403,7 +403,9 @@ impl<'a, T: ZeroCopy> BatchRef<'a, T> {
     ///
     /// As [`open`](BatchRef::open).
     pub fn open_with_depth(bytes: &'a [u8], max_depth: usize) -> Result<Self> {
-        if !is_aligned(bytes) {
+        // Input too short for a header is reported as incomplete (by `validate`) whatever
+        // its address: an empty slice's dangling pointer says nothing about alignment.
+        if bytes.len() >= BATCH_HEADER_LEN && !is_aligned(bytes) {
             return Err(unaligned(bytes));
         }
         let layout = Layout::validate::<T>(bytes, max_depth)?;
