@@ -476,7 +476,7 @@ impl<'a, T: ZeroCopy> BatchRef<'a, T> {
     /// # Errors
     ///
     /// [`ErrorKind::TooLarge`] if `i >= len()`; otherwise as
-    /// [`deserialize_archived`](crate::archive::deserialize_archived).
+    /// [`deserialize_archived`].
     pub fn deserialize(&self, i: usize) -> Result<T>
     where
         T: ZeroCopyDecode,

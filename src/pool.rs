@@ -13,6 +13,17 @@
 //! under the lock and Rust's ownership forbids two guards owning one `AlignedVec`. That is
 //! why this module has no loom model: there is no lock-free protocol to model.
 //!
+//! # Cost
+//!
+//! A take and its return are two uncontended lock round trips, plus an `Arc` count for
+//! explicit pools (guards of the global pool skip it). For a small buffer that is about what
+//! the system allocator's per-thread cache charges for a `malloc`/`free` pair, so on small
+//! messages the pool is not faster than allocating (see `benches/pool.rs`); what it buys is
+//! no allocation at all in steady state (asserted in `tests/alloc.rs`), no reallocation as a
+//! buffer grows to a large message's size, and a bound on memory kept. A per-thread front
+//! cache would remove the lock from the common path; it is not built, because it would make
+//! the counters per-thread and the invariants below approximate.
+//!
 //! # Bounds
 //!
 //! - At most [`PoolConfig::max_buffers`] idle buffers are kept; a buffer returned to a full
@@ -146,6 +157,8 @@ struct State {
 }
 
 struct Shared {
+    /// True only for [`BufferPool::global`]'s pool, whose guards skip the `Arc` count.
+    global: bool,
     config: PoolConfig,
     state: Mutex<State>,
 }
@@ -183,8 +196,13 @@ pub struct BufferPool {
 impl BufferPool {
     /// A new, empty pool with the given bounds.
     pub fn new(config: PoolConfig) -> Self {
+        Self::build(config, false)
+    }
+
+    fn build(config: PoolConfig, global: bool) -> Self {
         Self {
             shared: Arc::new(Shared {
+                global,
                 config,
                 state: Mutex::new(State {
                     idle: Vec::new(),
@@ -198,7 +216,7 @@ impl BufferPool {
     /// use.
     pub fn global() -> &'static BufferPool {
         static GLOBAL: OnceLock<BufferPool> = OnceLock::new();
-        GLOBAL.get_or_init(|| BufferPool::new(PoolConfig::new()))
+        GLOBAL.get_or_init(|| BufferPool::build(PoolConfig::new(), true))
     }
 
     /// The pool's bounds.
@@ -223,10 +241,12 @@ impl BufferPool {
             let config = &self.shared.config;
             AlignedVec::with_capacity(config.initial_capacity.min(config.max_retained_capacity))
         });
-        PooledBuf {
-            buf,
-            pool: self.clone(),
-        }
+        let home = if self.shared.global {
+            Home::Global
+        } else {
+            Home::Pool(self.clone())
+        };
+        PooledBuf { buf, home }
     }
 
     /// A consistent snapshot of the counters.
@@ -291,7 +311,14 @@ impl fmt::Debug for BufferPool {
 /// [`into_bytes`](PooledBuf::into_bytes) turns it into `Bytes` without a copy.
 pub struct PooledBuf {
     buf: AlignedVec<ARCHIVE_ALIGN>,
-    pool: BufferPool,
+    home: Home,
+}
+
+/// Where a [`PooledBuf`] returns to. The global pool lives for the whole process, so its
+/// guards name it rather than hold a reference count (two atomic operations saved per take).
+enum Home {
+    Global,
+    Pool(BufferPool),
 }
 
 impl PooledBuf {
@@ -306,13 +333,17 @@ impl PooledBuf {
 
     /// The pool this buffer returns to.
     pub fn pool(&self) -> &BufferPool {
-        &self.pool
+        match &self.home {
+            Home::Global => BufferPool::global(),
+            Home::Pool(pool) => pool,
+        }
     }
 }
 
 impl Drop for PooledBuf {
     fn drop(&mut self) {
-        self.pool.give_back(std::mem::take(&mut self.buf));
+        let buf = std::mem::take(&mut self.buf);
+        self.pool().give_back(buf);
     }
 }
 
@@ -395,6 +426,7 @@ mod tests {
         assert_send_sync::<BufferPool>();
         assert_send_sync::<PooledBuf>();
         assert_eq!(size_of::<BufferPool>(), size_of::<usize>());
+        assert_eq!(size_of::<PooledBuf>(), 4 * size_of::<usize>());
     }
 
     #[test]
@@ -495,5 +527,8 @@ mod tests {
         assert!(pool.same_pool(&pool.clone()));
         assert!(!pool.same_pool(BufferPool::global()));
         assert!(BufferPool::global().same_pool(BufferPool::global()));
+        let from_global = BufferPool::global().take();
+        assert!(from_global.pool().same_pool(BufferPool::global()));
+        assert!(pool.take().pool().same_pool(&pool));
     }
 }
