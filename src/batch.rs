@@ -776,7 +776,7 @@ mod tests {
         let batch = BatchBuilder::<u32>::new().finish().unwrap();
         assert!(batch.is_empty());
         assert_eq!(batch.as_bytes(), b"ZCBA\x01\0\0\0\0\0\0\0\x10\0\0\0");
-        assert!(batch.get(0).unwrap_err().is_too_large());
+        assert!(batch.get(0).unwrap_err().is_out_of_range());
         assert_eq!(batch.iter().count(), 0);
     }
 
