@@ -1,0 +1,3 @@
+//! Compression benchmarks (filled in below).
+
+fn main() {}
