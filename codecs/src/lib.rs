@@ -1,4 +1,4 @@
-//! Concrete codecs for [zerocodec](zerocodec): JSON and rkyv, and compression that stacks on
+//! Concrete codecs for [zerocodec]: JSON and rkyv, and compression that stacks on
 //! any codec.
 //!
 //! Add `zerocodec` for the traits and this crate for the formats, as you would add serde and
@@ -45,7 +45,7 @@
 //!   [`Policy::max_decompressed_len`] *before* anything is allocated, and the output buffer is
 //!   sized to the claim, so decompression cannot write past it either.
 //! - **Typed errors.** Truncated, corrupt or oversized input, an unknown algorithm and an
-//!   unknown or mismatched dictionary each give a [`zerocodec::Error`](zerocodec::Error) of
+//!   unknown or mismatched dictionary each give a [`zerocodec::Error`] of
 //!   their own kind.
 //! - **Reused state.** zstd contexts and lz4 hash tables live per thread and are reused for
 //!   every message; scratch buffers are cleared after each use. In steady state compressing
