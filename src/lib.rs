@@ -39,14 +39,18 @@ pub mod archive;
 mod buf;
 mod codec;
 mod error;
+pub mod frame;
 mod message;
+pub mod metrics;
 pub mod transform;
 
 pub use archive::{OwnedArchive, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode};
 pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};
+pub use frame::{Frame, FrameHeader};
 pub use message::Message;
+pub use metrics::{Metered, Metrics, MetricsSnapshot};
 pub use transform::{CompressionId, Transform};
 
 /// Re-exported for [`Codec::encode`]'s return type.

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `json` (default) | [`JsonCodec`], and [`AsJson`] for JSON fields inside rkyv archives |
 //! | `rkyv` (default) | [`RkyvCodec`] |
+//! | `json` + `rkyv` | [`HybridCodec`]: tagged frames, rkyv with JSON fallback, legacy JSON |
 //!
 //! # Examples
 //!
@@ -28,6 +29,8 @@
 
 #[cfg(feature = "json")]
 mod as_json;
+#[cfg(all(feature = "json", feature = "rkyv"))]
+mod hybrid;
 #[cfg(feature = "json")]
 mod json;
 #[cfg(feature = "rkyv")]
@@ -35,6 +38,8 @@ mod rkyv;
 
 #[cfg(feature = "json")]
 pub use as_json::{AsJson, AsJsonResolver};
+#[cfg(all(feature = "json", feature = "rkyv"))]
+pub use hybrid::{FRAME_CONTENT_TYPE, HybridCodec, HybridMessage, Primary};
 #[cfg(feature = "json")]
 pub use json::{JSON_CONTENT_TYPE, JsonCodec};
 #[cfg(feature = "rkyv")]
