@@ -112,6 +112,19 @@ pub const RESERVED_FLAGS: u8 = !(FLAG_CHECKSUM | FLAG_FINGERPRINT | FLAG_DICTION
 /// Offset of the checksum field, which the checksum itself skips.
 const CHECKSUM_AT: Range<usize> = 12..16;
 
+/// The checksum of a contiguous frame whose header is `header_len` bytes: the same value as
+/// [`checksum`], in two passes instead of three (header bytes 16.. and the payload are
+/// adjacent).
+#[inline]
+fn checksum_contiguous(frame: &[u8], header_len: usize) -> u32 {
+    let crc = crc32c::crc32c(&frame[..CHECKSUM_AT.start]);
+    if header_len > CHECKSUM_AT.end {
+        crc32c::crc32c_append(crc, &frame[CHECKSUM_AT.end..])
+    } else {
+        crc32c::crc32c_append(crc, &frame[header_len..])
+    }
+}
+
 /// True if `bytes` starts with the frame [`MAGIC`] (anything else is not a frame, for example
 /// header-less legacy JSON).
 #[inline]
@@ -280,7 +293,72 @@ impl FrameHeader {
     ///   set, a field is set without its flag, or a dictionary is named for a raw payload;
     /// - [`ErrorKind::UnknownVersion`] for a version other than [`VERSION`];
     /// - [`ErrorKind::UnknownCodec`] for codec id 0.
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Self> {
+        match Self::parse_fast(bytes) {
+            Some(header) => Ok(header),
+            None => Err(match Self::parse_diagnosing(bytes) {
+                Err(err) => err,
+                // `parse_fast` and `parse_diagnosing` apply the same rules (a unit test checks
+                // they agree); this arm only guards against them drifting apart.
+                Ok(_) => Error::corrupt("frame header rejected by the fast path"),
+            }),
+        }
+    }
+
+    /// The hot path: every rule of the byte table, with no error construction. `None` means
+    /// "invalid"; [`parse_diagnosing`](Self::parse_diagnosing) then says why.
+    #[inline]
+    fn parse_fast(bytes: &[u8]) -> Option<Self> {
+        let base = bytes.first_chunk::<BASE_HEADER_LEN>()?;
+        let flags = base[4];
+        let compression = CompressionId(base[3]);
+        let checksum = le_u32(base, 12);
+        let has_checksum = flags & FLAG_CHECKSUM != 0;
+        if base[0] != MAGIC
+            || base[1] != VERSION
+            || base[2] == 0
+            || flags & RESERVED_FLAGS != 0
+            || (base[5] | base[6] | base[7]) != 0
+            || (!has_checksum && checksum != 0)
+        {
+            return None;
+        }
+        let mut header = Self {
+            codec: CodecId(base[2]),
+            compression,
+            payload_len: le_u32(base, 8),
+            checksum: has_checksum.then_some(checksum),
+            fingerprint: None,
+            dictionary: None,
+            uncompressed_len: None,
+        };
+        let compressed = compression != CompressionId::NONE;
+        if flags & (FLAG_FINGERPRINT | FLAG_DICTIONARY) == 0 && !compressed {
+            return Some(header);
+        }
+        let full = bytes.first_chunk::<EXTENDED_HEADER_LEN>()?;
+        let fingerprint = u64::from(le_u32(full, 16)) | (u64::from(le_u32(full, 20)) << 32);
+        let dictionary = le_u32(full, 24);
+        let uncompressed_len = le_u32(full, 28);
+        let has_fingerprint = flags & FLAG_FINGERPRINT != 0;
+        let has_dictionary = flags & FLAG_DICTIONARY != 0;
+        if (!has_fingerprint && fingerprint != 0)
+            || (!has_dictionary && dictionary != 0)
+            || (has_dictionary && !compressed)
+            || (!compressed && uncompressed_len != 0)
+        {
+            return None;
+        }
+        header.fingerprint = has_fingerprint.then_some(fingerprint);
+        header.dictionary = has_dictionary.then_some(dictionary);
+        header.uncompressed_len = compressed.then_some(uncompressed_len);
+        Some(header)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn parse_diagnosing(bytes: &[u8]) -> Result<Self> {
         let Some(base) = bytes.first_chunk::<BASE_HEADER_LEN>() else {
             return Err(short_header(bytes, BASE_HEADER_LEN));
         };
@@ -426,6 +504,7 @@ impl<'a> Frame<'a> {
     /// As [`FrameHeader::parse`], plus [`ErrorKind::Incomplete`] when the payload is shorter
     /// than its length field, [`ErrorKind::Corrupt`] when bytes follow it, and
     /// [`ErrorKind::ChecksumMismatch`] when the checksum does not match.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         let (frame, rest) = Self::parse_prefix(bytes)?;
         if !rest.is_empty() {
@@ -440,6 +519,7 @@ impl<'a> Frame<'a> {
     /// # Errors
     ///
     /// As [`Frame::parse`], except that trailing bytes are returned rather than rejected.
+    #[inline]
     pub fn parse_prefix(bytes: &'a [u8]) -> Result<(Self, &'a [u8])> {
         let header = FrameHeader::parse(bytes)?;
         let end = header.frame_len();
@@ -459,7 +539,7 @@ impl<'a> Frame<'a> {
             bytes: frame_bytes,
         };
         if let Some(stored) = header.checksum {
-            let computed = checksum(frame.header_bytes(), frame.payload());
+            let computed = checksum_contiguous(frame.bytes, header.len());
             if computed != stored {
                 return Err(Error::new(
                     ErrorKind::ChecksumMismatch,
@@ -555,6 +635,7 @@ impl FrameWriter {
     ///
     /// [`ErrorKind::TooLarge`] if the payload exceeds [`MAX_PAYLOAD_LEN`]; the frame is
     /// removed from the buffer.
+    #[inline]
     pub fn finish<B: EncodeBuf>(self, out: &mut B, mut header: FrameHeader) -> Result<FrameHeader> {
         let payload_start = self.payload_start();
         let payload_len = out.len().saturating_sub(payload_start);
@@ -582,9 +663,8 @@ impl FrameWriter {
         let frame = &mut out.as_mut_slice()[self.start..];
         frame[..header_len].copy_from_slice(&bytes[..header_len]);
         if header.checksum.is_some() {
-            let (head, payload) = frame.split_at_mut(header_len);
-            let crc = checksum(head, payload);
-            head[CHECKSUM_AT].copy_from_slice(&crc.to_le_bytes());
+            let crc = checksum_contiguous(frame, header_len);
+            frame[CHECKSUM_AT].copy_from_slice(&crc.to_le_bytes());
             header.checksum = Some(crc);
         }
         Ok(header)
@@ -601,6 +681,26 @@ mod tests {
         assert!(!b" \t\r\n{[\"-0123456789tfn\xEF".contains(&MAGIC));
         assert_eq!(BASE_HEADER_LEN % 16, 0);
         assert_eq!(EXTENDED_HEADER_LEN % 16, 0);
+    }
+
+    #[test]
+    fn checksum_is_standard_crc32c() {
+        // The CRC-32C check value (RFC 3720 / the Rocksoft catalogue).
+        assert_eq!(checksum(&[], b"123456789"), 0xE306_9283);
+        // The checksum field itself is skipped.
+        let a = [1u8; 32];
+        let mut b = a;
+        b[12..16].copy_from_slice(&[9, 9, 9, 9]);
+        assert_eq!(checksum(&a, b"x"), checksum(&b, b"x"));
+        assert_ne!(checksum(&a, b"x"), checksum(&a, b"y"));
+        for header_len in [BASE_HEADER_LEN, EXTENDED_HEADER_LEN] {
+            let mut frame = a[..header_len].to_vec();
+            frame.extend_from_slice(b"payload");
+            assert_eq!(
+                checksum_contiguous(&frame, header_len),
+                checksum(&frame[..header_len], b"payload")
+            );
+        }
     }
 
     #[test]
@@ -625,6 +725,46 @@ mod tests {
                     let frame = Frame::parse(&out).unwrap();
                     assert_eq!(*frame.header(), written);
                     assert_eq!(frame.payload(), b"payload!");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_and_diagnosing_parsers_agree() {
+        // Every value of every header byte, on a few base frames, plus random headers.
+        let mut bases = Vec::new();
+        for h in [
+            FrameHeader::new(CodecId::RKYV),
+            FrameHeader::new(CodecId::JSON).with_checksum(),
+            FrameHeader::new(CodecId::RKYV).with_fingerprint(3),
+            FrameHeader::new(CodecId::RKYV).with_compression(CompressionId::ZSTD, Some(9), 4),
+        ] {
+            bases.push(h.to_bytes());
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..150 {
+            let mut b = [0u8; MAX_HEADER_LEN];
+            for byte in &mut b {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *byte = (x >> 56) as u8 & [0xFF, 0x07, 0x01, 0x00][(x & 3) as usize];
+            }
+            b[0] = MAGIC;
+            b[1] = VERSION;
+            bases.push(b);
+        }
+        for base in bases {
+            for at in 0..MAX_HEADER_LEN {
+                for value in 0..=255u8 {
+                    let mut b = base;
+                    b[at] = value;
+                    for len in [BASE_HEADER_LEN, MAX_HEADER_LEN] {
+                        let fast = FrameHeader::parse_fast(&b[..len]);
+                        let slow = FrameHeader::parse_diagnosing(&b[..len]);
+                        assert_eq!(fast, slow.as_ref().ok().copied(), "{b:02x?} len {len}");
+                    }
                 }
             }
         }

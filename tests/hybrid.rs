@@ -215,7 +215,7 @@ fn round_trips_with_every_option() {
     let codecs = [
         HybridCodec::<ChatMessage>::new(),
         HybridCodec::compact(),
-        HybridCodec::new().with_checksum(false),
+        HybridCodec::new().with_checksum(true),
         HybridCodec::new().with_fingerprint(false),
         HybridCodec::new().with_primary(Primary::Json),
     ];
@@ -241,14 +241,23 @@ fn header_sizes_are_16_or_32_and_payload_is_the_raw_encoding() {
         .encode(&chat())
         .unwrap();
     assert_eq!(compact.len(), 16 + raw);
-    let full = HybridCodec::<ChatMessage>::new().encode(&chat()).unwrap();
+    let default = HybridCodec::<ChatMessage>::new().encode(&chat()).unwrap();
+    assert_eq!(default.len(), 32 + raw);
+    let header = *Frame::parse(&default).unwrap().header();
+    assert_eq!(header.fingerprint, Some(ChatMessage::SCHEMA_FINGERPRINT));
+    assert_eq!(header.checksum, None, "checksum is off by default");
+    let checksum_only = HybridCodec::<ChatMessage>::compact()
+        .with_checksum(true)
+        .encode(&chat())
+        .unwrap();
+    assert_eq!(checksum_only.len(), 16 + raw);
+    let full = HybridCodec::<ChatMessage>::new()
+        .with_checksum(true)
+        .encode(&chat())
+        .unwrap();
     assert_eq!(full.len(), 32 + raw);
     let frame = Frame::parse(&full).unwrap();
     assert_eq!(frame.header().codec, CodecId::RKYV);
-    assert_eq!(
-        frame.header().fingerprint,
-        Some(ChatMessage::SCHEMA_FINGERPRINT)
-    );
     assert!(frame.header().checksum.is_some());
     assert_eq!(
         frame.payload(),
@@ -691,7 +700,7 @@ fn every_truncation_is_incomplete() {
 
 #[test]
 fn every_bit_flip_in_a_checksummed_frame_is_caught() {
-    let codec = HybridCodec::<ChatMessage>::new();
+    let codec = HybridCodec::<ChatMessage>::new().with_checksum(true);
     let good = codec.encode(&chat()).unwrap().to_vec();
     for at in 0..good.len() {
         for bit in 0..8 {
@@ -969,4 +978,145 @@ fn public_types_are_send_sync_and_small() {
     assert_send_sync::<zerocodec::Metered<JsonCodec>>();
     assert_send_sync::<FrameHeader>();
     assert!(std::mem::size_of::<FrameHeader>() <= 48);
+}
+
+#[test]
+fn metered_wraps_any_codec_and_forwards_the_compression_hooks() {
+    let metered = zerocodec::Metered::new(HybridCodec::<ChatMessage>::new());
+    let plain = HybridCodec::<ChatMessage>::new();
+    let xor = Xor::new();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    metered
+        .encode_transformed_into(&chat(), &xor, &mut a)
+        .unwrap();
+    plain
+        .encode_transformed_into(&chat(), &xor, &mut b)
+        .unwrap();
+    assert_eq!(a, b, "the wrapper is transparent on the wire");
+    assert_eq!(
+        Frame::parse(&a).unwrap().header().compression,
+        XOR,
+        "the hybrid's own hook ran, not the default prefix"
+    );
+    assert_eq!(metered.decode_transformed(&a, &xor).unwrap(), chat());
+    assert!(metered.decode(&a[..5]).is_err());
+    let snap = metered.metrics().snapshot();
+    assert_eq!(
+        (snap.messages_encoded, snap.bytes_encoded),
+        (1, a.len() as u64)
+    );
+    assert_eq!(snap.messages_decoded, 1);
+    assert_eq!(snap.errors_of(ErrorKind::Incomplete), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allocations
+
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    /// Counts allocations made by the current thread (other tests run on other threads).
+    pub(super) struct Counting;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    // SAFETY: every call is forwarded unchanged to the system allocator; the counter is a
+    // const-initialized thread-local that never allocates.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: as for `alloc`.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            // SAFETY: as for `alloc`.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Allocations the current thread makes while running `f`.
+    pub(super) fn count(f: impl FnOnce()) -> u64 {
+        let before = ALLOCATIONS.with(Cell::get);
+        f();
+        ALLOCATIONS.with(Cell::get) - before
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+#[test]
+fn warm_encode_into_and_access_allocate_nothing() {
+    let metrics = Arc::new(Metrics::new());
+    let codec = HybridCodec::<ChatMessage>::new().with_metrics(metrics);
+    let msg = chat();
+    let mut buf = rkyv::util::AlignedVec::<16>::with_capacity(4096);
+    // The counter works: the owned form allocates its output.
+    assert!(counting::count(|| drop(codec.encode(&msg).unwrap())) >= 1);
+    // Warm up rkyv's per-thread arena.
+    codec.encode_into(&msg, &mut buf).unwrap();
+    let encode = counting::count(|| {
+        for _ in 0..100 {
+            buf.clear();
+            codec.encode_into(&msg, &mut buf).unwrap();
+        }
+    });
+    assert_eq!(encode, 0, "encode_into a buffer with room");
+    let access = counting::count(|| {
+        for _ in 0..100 {
+            assert_eq!(codec.access(&buf).unwrap().timestamp, msg.timestamp);
+        }
+    });
+    assert_eq!(access, 0, "access of an aligned frame");
+    // The transformed path reuses its per-thread scratch buffer too.
+    let xor = Xor::new();
+    let mut out = Vec::with_capacity(4096);
+    codec.encode_transformed_into(&msg, &xor, &mut out).unwrap();
+    let framed = counting::count(|| {
+        out.clear();
+        codec
+            .encode_transformed_into(&msg, &RawXor, &mut out)
+            .unwrap();
+    });
+    assert_eq!(
+        framed, 0,
+        "encode_transformed_into with a non-allocating transform"
+    );
+}
+
+/// A transform that always stores raw (and so allocates nothing itself).
+struct RawXor;
+
+impl Transform for RawXor {
+    fn max_decompressed_len(&self) -> usize {
+        1 << 20
+    }
+    fn compress_into<B: EncodeBuf>(
+        &self,
+        input: &[u8],
+        out: &mut B,
+    ) -> zerocodec::Result<CompressionId> {
+        out.extend_from_slice(input);
+        Ok(CompressionId::NONE)
+    }
+    fn decompress_into<B: EncodeBuf>(
+        &self,
+        compression: CompressionId,
+        _: Option<u32>,
+        _: &[u8],
+        _: &mut B,
+    ) -> zerocodec::Result<()> {
+        Err(zerocodec::transform::unknown_compression(
+            compression,
+            "none",
+        ))
+    }
 }

@@ -48,7 +48,8 @@ pub enum Primary {
 /// **Encoding** writes a frame: header, then the payload from the primary codec (rkyv by
 /// default). When rkyv fails to encode a value (a `with` wrapper refusing it, say), the value
 /// is written as JSON instead and the fallback is counted. The header records the type's
-/// [`Message::SCHEMA_FINGERPRINT`] and a CRC-32C of the frame unless turned off.
+/// [`Message::SCHEMA_FINGERPRINT`] (unless turned off) and, when turned on, a CRC-32C of the
+/// frame.
 ///
 /// **Decoding** dispatches on the header's codec id. Input whose first byte is not the frame
 /// magic is header-less legacy JSON (the magic can never begin a JSON text, so this is
@@ -104,13 +105,19 @@ pub struct HybridCodec<T> {
 }
 
 impl<T> HybridCodec<T> {
-    /// rkyv primary with JSON fallback, checksum and fingerprint on, legacy JSON accepted,
-    /// no metrics.
+    /// rkyv primary with JSON fallback, fingerprint on (a 32-byte header), checksum off,
+    /// legacy JSON accepted, no metrics.
+    ///
+    /// The checksum is off by default because it is the header's main cost on small messages
+    /// (a CRC-32C over the whole frame, about 20-30 ns for a 160-byte frame, versus about
+    /// 10 ns for the rest of the header) and most deployments already have one below
+    /// (TCP) or above (a checksummed batch). Turn it on with
+    /// [`with_checksum`](Self::with_checksum) for storage or untrusted links.
     pub const fn new() -> Self {
         Self {
             rkyv: RkyvCodec::new(),
             primary: Primary::Rkyv,
-            checksum: true,
+            checksum: false,
             fingerprint: true,
             accept_legacy: true,
             metrics: None,
@@ -123,15 +130,16 @@ impl<T> HybridCodec<T> {
         Self::new().with_checksum(false).with_fingerprint(false)
     }
 
-    /// Writes a CRC-32C of each frame (readers always verify one that is present).
+    /// Writes a CRC-32C of each frame (off by default; readers always verify one that is
+    /// present).
     #[must_use]
     pub const fn with_checksum(mut self, on: bool) -> Self {
         self.checksum = on;
         self
     }
 
-    /// Writes the type's schema fingerprint in each frame (readers always check one that is
-    /// present).
+    /// Writes the type's schema fingerprint in each frame (on by default; readers always check
+    /// one that is present).
     #[must_use]
     pub const fn with_fingerprint(mut self, on: bool) -> Self {
         self.fingerprint = on;

@@ -157,36 +157,45 @@ impl Golden {
     }
 }
 
+/// Checksum and fingerprint, spelled out: the cases never depend on the codec's defaults.
+fn both<T>() -> HybridCodec<T> {
+    HybridCodec::new()
+        .with_checksum(true)
+        .with_fingerprint(true)
+}
+
 fn cases() -> Vec<(&'static str, Golden)> {
     vec![
         ("v1-chat-rkyv-compact", Golden::Chat(HybridCodec::compact())),
-        (
-            "v1-chat-rkyv-checksum-fingerprint",
-            Golden::Chat(HybridCodec::new()),
-        ),
+        ("v1-chat-rkyv-checksum-fingerprint", Golden::Chat(both())),
         (
             "v1-chat-json-compact",
             Golden::Chat(HybridCodec::compact().with_primary(Primary::Json)),
         ),
         (
             "v1-chat-json-checksum-fingerprint",
-            Golden::Chat(HybridCodec::new().with_primary(Primary::Json)),
+            Golden::Chat(both().with_primary(Primary::Json)),
         ),
         (
             "v1-rpc-rkyv-checksum",
-            Golden::Rpc(HybridCodec::new().with_fingerprint(false)),
+            Golden::Rpc(
+                HybridCodec::new()
+                    .with_checksum(true)
+                    .with_fingerprint(false),
+            ),
         ),
         (
             "v1-rpc-json-fingerprint",
             Golden::Rpc(
                 HybridCodec::new()
                     .with_checksum(false)
+                    .with_fingerprint(true)
                     .with_primary(Primary::Json),
             ),
         ),
         (
             "v1-chat-rkyv-xor-dictionary-checksum-fingerprint",
-            Golden::ChatXor(HybridCodec::new()),
+            Golden::ChatXor(both()),
         ),
     ]
 }
