@@ -523,34 +523,21 @@ impl<'a> Frame<'a> {
     pub fn parse_prefix(bytes: &'a [u8]) -> Result<(Self, &'a [u8])> {
         let header = FrameHeader::parse(bytes)?;
         let end = header.frame_len();
-        let Some(frame_bytes) = bytes.get(..end) else {
-            return Err(Error::incomplete(
-                &format!(
-                    "frame with a {}-byte header and a {}-byte payload",
-                    header.len(),
-                    header.payload_len
-                ),
-                end,
-                bytes.len(),
-            ));
-        };
+        if bytes.len() < end {
+            return Err(short_frame(&header, bytes.len()));
+        }
+        let (frame_bytes, rest) = bytes.split_at(end);
+        if let Some(stored) = header.checksum {
+            let computed = checksum_contiguous(frame_bytes, header.len());
+            if computed != stored {
+                return Err(checksum_mismatch(stored, computed));
+            }
+        }
         let frame = Self {
             header,
             bytes: frame_bytes,
         };
-        if let Some(stored) = header.checksum {
-            let computed = checksum_contiguous(frame.bytes, header.len());
-            if computed != stored {
-                return Err(Error::new(
-                    ErrorKind::ChecksumMismatch,
-                    format!(
-                        "frame checksum: the header carries crc32c {stored:#010x}, the frame's \
-                         bytes hash to {computed:#010x}"
-                    ),
-                ));
-            }
-        }
-        Ok((frame, &bytes[end..]))
+        Ok((frame, rest))
     }
 
     /// The parsed header.
@@ -576,6 +563,30 @@ impl<'a> Frame<'a> {
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
+}
+
+#[cold]
+fn short_frame(header: &FrameHeader, found: usize) -> Error {
+    Error::incomplete(
+        &format!(
+            "frame with a {}-byte header and a {}-byte payload",
+            header.len(),
+            header.payload_len
+        ),
+        header.frame_len(),
+        found,
+    )
+}
+
+#[cold]
+fn checksum_mismatch(stored: u32, computed: u32) -> Error {
+    Error::new(
+        ErrorKind::ChecksumMismatch,
+        format!(
+            "frame checksum: the header carries crc32c {stored:#010x}, the frame's bytes hash \
+             to {computed:#010x}"
+        ),
+    )
 }
 
 #[cold]
