@@ -1,6 +1,7 @@
 //! The seed example types: a chat message and an RPC request.
 
 use serde::{Deserialize, Serialize};
+use zerocodec::Message;
 use zerocodec_codecs::AsJson;
 
 /// One chat message: the per-message cost case.
@@ -13,6 +14,7 @@ use zerocodec_codecs::AsJson;
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    Message,
 )]
 #[rkyv(derive(Debug))]
 pub struct ChatMessage {
@@ -61,6 +63,7 @@ pub enum RpcMethod {
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    Message,
 )]
 #[rkyv(derive(Debug))]
 pub struct RpcRequest {
@@ -73,35 +76,4 @@ pub struct RpcRequest {
     pub params: serde_json::Value,
     /// What kind of call this is.
     pub method_type: RpcMethod,
-}
-
-// Hand-written wire identities until `#[derive(Message)]` lands and replaces them. The
-// fingerprint is FNV-1a (64-bit) of a canonical description of the shape, so it changes
-// whenever the description is updated to match a changed shape.
-
-/// FNV-1a, 64-bit, usable in constants.
-const fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash ^= bytes[i] as u64;
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        i += 1;
-    }
-    hash
-}
-
-impl zerocodec::Message for ChatMessage {
-    const NAME: &'static str = "ChatMessage";
-    const SCHEMA_FINGERPRINT: u64 = fnv1a64(
-        b"ChatMessage{id:String,content:String,timestamp:u64,sender:String,room_id:String}",
-    );
-}
-
-impl zerocodec::Message for RpcRequest {
-    const NAME: &'static str = "RpcRequest";
-    const SCHEMA_FINGERPRINT: u64 = fnv1a64(
-        b"RpcRequest{id:String,method:String,params:AsJson<serde_json::Value>,\
-          method_type:RpcMethod{Query,Mutation,Subscription}}",
-    );
 }
