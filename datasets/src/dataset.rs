@@ -22,7 +22,8 @@ use crate::seed::{ChatMessage, RpcRequest};
 /// What every dataset's value type supports: serde (JSON, postcard), rkyv through zerocodec
 /// and directly, equality for round-trip checks.
 pub trait BenchValue:
-    Serialize
+    zerocodec::Message
+    + Serialize
     + DeserializeOwned
     + ZeroCopyEncode
     + ZeroCopyDecode
@@ -246,16 +247,25 @@ mod tests {
         visit_all(Scale::Test, &mut visitor);
         let names: Vec<_> = visitor.seen.iter().map(|s| s.0).collect();
         assert_eq!(names, DATASETS);
-        let base = ["json", "rkyv", "raw-serde_json", "raw-rkyv"];
+        let ours = ["json", "rkyv", "hybrid", "hybrid+lz4", "hybrid+zstd"];
+        let references = ["raw-serde_json", "raw-rkyv"];
         for (dataset, codecs) in &visitor.seen {
-            let expected: Vec<&str> = if *dataset == "rpc" {
-                base.to_vec()
-            } else {
-                base.iter()
-                    .copied()
-                    .chain(["postcard", "bitcode"])
-                    .collect()
-            };
+            let per_message = matches!(*dataset, "chat" | "rpc");
+            let expected: Vec<&str> = ours
+                .iter()
+                .copied()
+                .chain(per_message.then_some("hybrid+zstd-dict"))
+                .chain(references)
+                .chain(
+                    if *dataset == "rpc" {
+                        None
+                    } else {
+                        Some(["postcard", "bitcode"])
+                    }
+                    .into_iter()
+                    .flatten(),
+                )
+                .collect();
             assert_eq!(codecs, &expected, "{dataset}");
         }
         assert!(!visit("nope", Scale::Test, &mut visitor));

@@ -78,6 +78,7 @@ pub struct Log {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Logs {
     /// The entries.

@@ -68,6 +68,7 @@ pub struct Triangle {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Mesh {
     /// The triangles.

@@ -278,6 +278,7 @@ pub struct Player {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Players {
     /// The players.

@@ -204,6 +204,7 @@ pub struct Update {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Updates {
     /// The updates.
