@@ -285,14 +285,15 @@ where
     if prefix.compression == CompressionId::NONE {
         return codec.access_owned(bytes.slice(prefix.len..));
     }
-    let mut out = AlignedVec::<16>::new();
+    // Decompressed into a pooled aligned buffer, which returns to the pool when the view drops.
+    let mut out = crate::pool::BufferPool::global().take();
     transform.decompress_into(
         prefix.compression,
         prefix.dictionary,
         &bytes[prefix.len..],
         &mut out,
     )?;
-    codec.access_owned(Bytes::from_owner(out))
+    codec.access_owned(out.into_bytes())
 }
 
 /// Builds the error for a compression id a transform cannot read.

@@ -109,9 +109,13 @@ fn decoding_to_owned_allocates_once_per_string() {
     assert_eq!(allocs, 4, "id, content, sender and room_id");
 }
 
-/// The only test in this binary that uses the global pool, so its counts are its own.
+/// Serializes the tests that use the global pool: a test running beside another could find
+/// the pool empty and count the other's buffers as its own misses.
+static GLOBAL_POOL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn global_pool_paths_allocate_only_the_bytes_refcount() {
+    let _only = GLOBAL_POOL.lock().unwrap_or_else(|e| e.into_inner());
     let codec = RkyvCodec::new();
     let msg = chat();
     // `Codec::encode`: the buffer is pooled; `Bytes::from_owner` allocates its shared
@@ -190,4 +194,55 @@ fn batch_append_finish_and_read_allocate_nothing() {
     assert_eq!(allocs, 1);
     assert!(reopened.is_shared(), "aligned bytes are not copied");
     assert_eq!(reopened.len(), MESSAGES);
+}
+
+#[test]
+fn compressed_hybrid_encode_and_access_owned_allocate_nothing() {
+    use zerocodec::ZeroCopyCodec;
+    use zerocodec_codecs::{Compressed, HybridCodec, Lz4, Policy, Zstd};
+
+    fn steady_state<X: zerocodec::Transform>(transform: X) {
+        let _only = GLOBAL_POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let stack = Compressed::new(HybridCodec::<ChatMessage>::new(), transform);
+        let frames_pool = BufferPool::new(PoolConfig::new());
+        let msg = ChatMessage {
+            content: "a compressible message body ".repeat(8),
+            ..chat()
+        };
+        // Frames are encoded into pooled buffers (a pool of their own: decompression uses the
+        // global one) and handed over as `Bytes` (one refcount block each, as for any
+        // `Bytes::from_owner`), so they are encoded outside the count.
+        let frames: Vec<_> = (0..MESSAGES)
+            .map(|_| {
+                let mut buf = frames_pool.take();
+                stack.encode_into(&msg, &mut buf).unwrap();
+                buf.into_bytes()
+            })
+            .collect();
+        let header = zerocodec::frame::FrameHeader::parse(&frames[0]).unwrap();
+        assert_ne!(header.compression, zerocodec::CompressionId::NONE);
+        let round = |frame: &zerocodec::bytes::Bytes| {
+            let view = stack.access_owned(frame.clone()).unwrap();
+            check(&view, &msg);
+        };
+        round(&frames[0]); // warm-up: contexts and pooled buffers exist
+        let ((), allocs, _) = counted(|| frames.iter().for_each(round));
+        assert_eq!(
+            allocs, 0,
+            "allocations for {MESSAGES} decompress + validate"
+        );
+
+        // Encoding into a reused buffer allocates nothing either.
+        let mut out = Vec::with_capacity(4096);
+        stack.encode_into(&msg, &mut out).unwrap();
+        let ((), allocs, _) = counted(|| {
+            for _ in 0..MESSAGES {
+                out.clear();
+                stack.encode_into(&msg, &mut out).unwrap();
+            }
+        });
+        assert_eq!(allocs, 0, "allocations for {MESSAGES} compressed encodes");
+    }
+    steady_state(Lz4::new().with_policy(Policy::new().with_min_size(0)));
+    steady_state(Zstd::new(3));
 }

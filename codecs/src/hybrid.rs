@@ -4,9 +4,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use rkyv::util::AlignedVec;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zerocodec::BufferPool;
 use zerocodec::archive;
 use zerocodec::bytes::Bytes;
 use zerocodec::frame::{self, EXTENDED_HEADER_LEN, Frame, FrameHeader, FrameWriter};
@@ -335,9 +335,9 @@ impl<T: HybridMessage> HybridCodec<T> {
     /// The archive of a JSON text: decoded, then re-encoded once as an owned archive.
     fn archive_json(&self, json: &[u8]) -> Result<OwnedArchive<T>> {
         let value: T = Codec::<T>::decode(&JsonCodec, json)?;
-        let mut buf = AlignedVec::<16>::new();
+        let mut buf = BufferPool::global().take();
         self.rkyv.encode_into(&value, &mut buf)?;
-        OwnedArchive::from_aligned_vec(buf)
+        OwnedArchive::from_pooled(buf)
     }
 
     /// The owned archive of a raw payload at `range` inside `bytes`.
@@ -639,7 +639,8 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
                 check_limit(header, transform)?;
                 // Bounded by the limit checked above.
                 let expected = header.uncompressed_len.unwrap_or(0) as usize;
-                let mut out = AlignedVec::<16>::with_capacity(expected);
+                let mut out = BufferPool::global().take();
+                out.reserve(expected);
                 transform.decompress_into(
                     header.compression,
                     header.dictionary,
@@ -648,7 +649,7 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
                 )?;
                 check_decompressed(header, out.len())?;
                 let archive = if header.codec == CodecId::RKYV {
-                    OwnedArchive::from_aligned_vec(out)?
+                    OwnedArchive::from_pooled(out)?
                 } else {
                     self.archive_json(&out)?
                 };
