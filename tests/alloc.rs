@@ -198,7 +198,6 @@ fn batch_append_finish_and_read_allocate_nothing() {
 
 #[test]
 fn compressed_hybrid_encode_and_access_owned_allocate_nothing() {
-    use zerocodec::ZeroCopyCodec;
     use zerocodec_codecs::{Compressed, HybridCodec, Lz4, Policy, Zstd};
 
     fn steady_state<X: zerocodec::Transform>(transform: X) {
