@@ -36,11 +36,11 @@
 //! # Framing and compression
 //!
 //! A batch is one byte string: [`BatchBuilder::into_bytes`] or [`Batch::into_bytes`] hand it
-//! over without a copy, so a transport or a storage layer can wrap it in one frame and
-//! compress and checksum it as a unit, with a [`Transform`](crate::Transform) or the hybrid
-//! frame. Neither is applied here; the seam is: compress `batch.as_bytes()` as a payload, and
-//! on the way back decompress into a [`PooledBuf`] (which is aligned) and call
-//! [`Batch::from_pooled`], which validates once.
+//! over without a copy. [`BatchCodec`](crate::BatchCodec) writes it as the payload of one
+//! frame (with the message type's fingerprint and, optionally, a CRC-32C over the whole
+//! batch), and `Compressed<BatchCodec<T>, X>` compresses it as a unit, recording the algorithm
+//! in the frame header; reading decompresses into a [`PooledBuf`] (aligned) and validates
+//! once.
 //!
 //! # Examples
 //!
@@ -649,8 +649,21 @@ impl<T: ZeroCopy> Batch<T> {
         Self::new(Storage::Pooled(buf))
     }
 
+    /// [`from_pooled`](Self::from_pooled) with an explicit nesting cap for each message.
+    ///
+    /// # Errors
+    ///
+    /// As [`BatchRef::open_with_depth`].
+    pub fn from_pooled_with_depth(buf: PooledBuf, max_depth: usize) -> Result<Self> {
+        Self::new_with_depth(Storage::Pooled(buf), max_depth)
+    }
+
     fn new(storage: Storage) -> Result<Self> {
-        let layout = BatchRef::<T>::open(storage.as_slice())?.layout;
+        Self::new_with_depth(storage, DEFAULT_MAX_DEPTH)
+    }
+
+    fn new_with_depth(storage: Storage, max_depth: usize) -> Result<Self> {
+        let layout = BatchRef::<T>::open_with_depth(storage.as_slice(), max_depth)?.layout;
         Ok(Self {
             storage,
             layout,

@@ -24,6 +24,8 @@ impl CodecId {
     pub const RKYV: CodecId = CodecId(2);
     /// A zerocodec tagged frame (the hybrid codec), which names its payload codec inside.
     pub const FRAME: CodecId = CodecId(3);
+    /// A batch of rkyv archives ([`Batch`](crate::Batch)), as the payload of a frame.
+    pub const BATCH: CodecId = CodecId(4);
     /// The first id free for application-defined codecs.
     pub const FIRST_PRIVATE: CodecId = CodecId(128);
 
@@ -33,6 +35,7 @@ impl CodecId {
             1 => Some("json"),
             2 => Some("rkyv"),
             3 => Some("frame"),
+            4 => Some("batch"),
             _ => None,
         }
     }

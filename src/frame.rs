@@ -85,7 +85,7 @@ use std::ops::Range;
 use crate::buf::EncodeBuf;
 use crate::codec::CodecId;
 use crate::error::{Error, ErrorKind, Result};
-use crate::transform::CompressionId;
+use crate::transform::{CompressionId, Transform};
 
 /// First byte of every frame. Never valid in UTF-8, so never the start of a JSON text.
 pub const MAGIC: u8 = 0xFA;
@@ -599,6 +599,45 @@ fn trailing(header: &FrameHeader, found: usize) -> Error {
         header.payload_len,
         found - header.frame_len()
     ))
+}
+
+/// Decompresses the payload of a compressed `frame` with `transform`, appending the original
+/// bytes to `out` (the shared read path of every framed codec).
+///
+/// The frame's recorded uncompressed length is checked against the transform's
+/// [`max_decompressed_len`](Transform::max_decompressed_len) *before* anything is reserved,
+/// and the output must have exactly that length.
+///
+/// # Errors
+///
+/// [`ErrorKind::TooLarge`] when the recorded length exceeds the limit, the transform's errors,
+/// and [`ErrorKind::Corrupt`] when the output length differs from the recorded one.
+pub fn decompress_payload<X: Transform, B: EncodeBuf>(
+    frame: &Frame<'_>,
+    transform: &X,
+    out: &mut B,
+) -> Result<()> {
+    let header = frame.header();
+    let expected = header.uncompressed_len.unwrap_or(0) as usize;
+    let max = transform.max_decompressed_len();
+    if expected > max {
+        return Err(Error::too_large(
+            "frame uncompressed payload",
+            expected as u64,
+            max as u64,
+        ));
+    }
+    let start = out.len();
+    out.reserve(expected);
+    transform.decompress_into(header.compression, header.dictionary, frame.payload(), out)?;
+    let produced = out.len() - start;
+    if produced != expected {
+        return Err(Error::corrupt(format!(
+            "decompressed payload: expected {expected} bytes as the frame header says, found \
+             {produced}"
+        )));
+    }
+    Ok(())
 }
 
 /// Writes a frame whose payload length is known only after the payload is written: reserve

@@ -37,6 +37,7 @@
 
 pub mod archive;
 pub mod batch;
+mod batch_codec;
 mod buf;
 mod codec;
 mod error;
@@ -48,6 +49,7 @@ pub mod transform;
 
 pub use archive::{OwnedArchive, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode};
 pub use batch::{Batch, BatchBuilder, BatchIter, BatchRef};
+pub use batch_codec::{BATCH_CONTENT_TYPE, BatchCodec};
 pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};

@@ -458,31 +458,6 @@ fn json_not_accessible(what: &str) -> Error {
     )
 }
 
-fn check_decompressed(header: &FrameHeader, produced: usize) -> Result<()> {
-    let expected = header.uncompressed_len.unwrap_or(0) as usize;
-    if produced == expected {
-        Ok(())
-    } else {
-        Err(Error::corrupt(format!(
-            "decompressed payload: expected {expected} bytes as the frame header says, found \
-             {produced}"
-        )))
-    }
-}
-
-fn check_limit<X: Transform>(header: &FrameHeader, transform: &X) -> Result<()> {
-    let len = header.uncompressed_len.unwrap_or(0) as usize;
-    let max = transform.max_decompressed_len();
-    if len > max {
-        return Err(Error::too_large(
-            "frame uncompressed payload",
-            len as u64,
-            max as u64,
-        ));
-    }
-    Ok(())
-}
-
 impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
     #[inline]
     fn codec_id(&self) -> CodecId {
@@ -568,15 +543,8 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
                 if header.compression == CompressionId::NONE {
                     return Ok((self.decode_payload(header.codec, frame.payload())?, false));
                 }
-                check_limit(header, transform)?;
                 let value = with_scratch(|scratch| {
-                    transform.decompress_into(
-                        header.compression,
-                        header.dictionary,
-                        frame.payload(),
-                        scratch,
-                    )?;
-                    check_decompressed(header, scratch.len())?;
+                    frame::decompress_payload(&frame, transform, scratch)?;
                     self.decode_payload(header.codec, scratch)
                 })?;
                 Ok((value, false))
@@ -636,18 +604,8 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
                         false,
                     ));
                 }
-                check_limit(header, transform)?;
-                // Bounded by the limit checked above.
-                let expected = header.uncompressed_len.unwrap_or(0) as usize;
                 let mut out = BufferPool::global().take();
-                out.reserve(expected);
-                transform.decompress_into(
-                    header.compression,
-                    header.dictionary,
-                    frame.payload(),
-                    &mut out,
-                )?;
-                check_decompressed(header, out.len())?;
+                frame::decompress_payload(&frame, transform, &mut out)?;
                 let archive = if header.codec == CodecId::RKYV {
                     OwnedArchive::from_pooled(out)?
                 } else {

@@ -158,17 +158,17 @@ impl Rooms {
                 if content.is_empty() {
                     return Response::Failed("empty message".into());
                 }
+                // The id is taken under the rooms lock, so each room's history is in id order.
+                let mut rooms = self.rooms.lock();
                 let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                let entry = Entry {
-                    id,
-                    sender: sender.as_str().to_owned(),
-                    content: content.as_str().to_owned(),
-                };
-                self.rooms
-                    .lock()
+                rooms
                     .entry(room.as_str().to_owned())
                     .or_default()
-                    .push(entry);
+                    .push(Entry {
+                        id,
+                        sender: sender.as_str().to_owned(),
+                        content: content.as_str().to_owned(),
+                    });
                 Response::Posted { id }
             }
             ArchivedRequest::History { room, limit } => {
