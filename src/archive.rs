@@ -145,7 +145,26 @@ pub fn access_with_depth<T: ZeroCopy>(bytes: &[u8], max_depth: usize) -> Result<
         SharedValidator::new(),
     );
     rkyv::api::access_with_context::<T::Archived, _, BoxedError>(bytes, &mut validator)
-        .map_err(|err| invalid_archive::<T>(err))
+        .map_err(|err| invalid_archive_at_depth::<T>(err, max_depth))
+}
+
+#[cold]
+fn invalid_archive_at_depth<T>(err: BoxedError, max_depth: usize) -> Error {
+    if !is_depth_error(&err) {
+        return invalid_archive::<T>(err);
+    }
+    Error::new(
+        ErrorKind::Corrupt,
+        format!(
+            "invalid archive of `{}`: expected nesting within the validation depth cap of {} \
+             (the root and each level of boxes, vectors and strings below it count), found \
+             deeper nesting: {}",
+            std::any::type_name::<T>(),
+            max_depth,
+            rkyv_message(&err)
+        ),
+    )
+    .with_source(err)
 }
 
 #[cold]
@@ -176,15 +195,66 @@ fn invalid_archive<T>(err: BoxedError) -> Error {
 /// rkyv's message for `err`, with its trace when it has one.
 ///
 /// rancor's `BoxedError` shows only the innermost error when displayed, and some failures
-/// (the validator's depth limit) live only in the trace, so the trace is appended from the
-/// debug form.
+/// (the validator's depth limit) live only in the trace, so the trace entries are read from
+/// the debug form and listed innermost first. A recursive type nested hundreds of levels deep
+/// has a trace as long, so at most [`MAX_TRACE_ENTRIES`] entries are kept (the innermost,
+/// which say what failed, and the outermost, which say where).
 fn rkyv_message(err: &BoxedError) -> String {
     let debug = format!("{err:?}");
-    if debug.contains("trace:") {
-        format!("{err} (rkyv: {debug})")
-    } else {
-        err.to_string()
+    let traces = debug_traces(&debug);
+    if traces.is_empty() {
+        return err.to_string();
     }
+    let mut message = format!("{err} (rkyv trace, innermost first: ");
+    if traces.len() <= MAX_TRACE_ENTRIES {
+        message.push_str(&traces.join("; "));
+    } else {
+        let head = MAX_TRACE_ENTRIES - 2;
+        message.push_str(&traces[..head].join("; "));
+        message.push_str(&format!(
+            "; ... {} more ...; ",
+            traces.len() - MAX_TRACE_ENTRIES
+        ));
+        message.push_str(&traces[traces.len() - 2..].join("; "));
+    }
+    message.push(')');
+    message
+}
+
+/// Most rkyv trace entries an error message lists.
+const MAX_TRACE_ENTRIES: usize = 8;
+
+/// The `trace: ...` entries of a rancor `BoxedError`'s debug form, innermost first (the
+/// innermost error is nested deepest, and its trace is printed first).
+fn debug_traces(debug: &str) -> Vec<&str> {
+    const KEY: &str = "trace: ";
+    let mut traces = Vec::new();
+    let mut rest = debug;
+    while let Some(at) = rest.find(KEY) {
+        let entry = &rest[at + KEY.len()..];
+        // The entry ends at the first `}` that closes something it did not open.
+        let mut open = 0usize;
+        let mut end = entry.len();
+        for (i, c) in entry.char_indices() {
+            match c {
+                '{' => open += 1,
+                '}' if open == 0 => {
+                    end = i;
+                    break;
+                }
+                '}' => open -= 1,
+                _ => {}
+            }
+        }
+        traces.push(entry[..end].trim_end());
+        rest = &entry[end..];
+    }
+    traces
+}
+
+/// True if validation failed on the validator's nesting cap.
+fn is_depth_error(err: &BoxedError) -> bool {
+    format!("{err:?}").contains("ExceededMaximumSubtreeDepth")
 }
 
 thread_local! {

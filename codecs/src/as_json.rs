@@ -1,4 +1,5 @@
-//! [`AsJson`]: an rkyv `with` wrapper that stores a serde value as JSON text in the archive.
+//! [`AsJson`]: an rkyv `with` wrapper that stores a serde value as JSON text in the archive
+//! (see [`AsArchivedJson`](crate::AsArchivedJson) for the binary alternative).
 
 use rkyv::Place;
 use rkyv::rancor::{Fallible, Source};
@@ -15,6 +16,17 @@ use zerocodec::Result;
 /// The archived field is an [`ArchivedString`] holding the JSON: zero-copy readers see the
 /// text (and can parse it with [`AsJson::parse`]); `deserialize` parses it back into the
 /// field's type. Use it as `#[rkyv(with = AsJson)]`.
+///
+/// # `AsJson` or [`AsArchivedJson`](crate::AsArchivedJson)?
+///
+/// - Pick **`AsJson`** (text) when readers pass the value on as JSON text (they get a `&str`
+///   with no work), when the field is a serde type other than `serde_json::Value`, or when
+///   the archive's size matters more than speed (text is often smaller).
+/// - Pick **`AsArchivedJson`** (binary) for a `serde_json::Value` that rkyv readers look
+///   into, or whenever encode and decode speed matter: `AsJson` pays all of JSON's costs
+///   inside the rkyv archive (formatting into a new `String` on every encode, a full parse on
+///   every decode), so a message with a JSON field encodes *slower* than plain JSON would.
+///   `AsArchivedJson` writes a binary tree straight from the `Value` and reads it in place.
 ///
 /// # Examples
 ///

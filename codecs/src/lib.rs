@@ -6,7 +6,7 @@
 //!
 //! | feature | codec |
 //! |---|---|
-//! | `json` (default) | [`JsonCodec`], and [`AsJson`] for JSON fields inside rkyv archives |
+//! | `json` (default) | [`JsonCodec`], and [`AsArchivedJson`] (binary) and [`AsJson`] (text) for JSON fields inside rkyv archives |
 //! | `rkyv` (default) | [`RkyvCodec`] |
 //! | `lz4` (default) | [`Lz4`] compression (lz4_flex, pure safe Rust) |
 //! | `zstd` (default) | [`Zstd`] and [`ZstdDict`] compression, [`ZstdDictionary`] training (builds zstd's C sources) |
@@ -77,6 +77,8 @@ mod compress;
 mod hybrid;
 #[cfg(feature = "json")]
 mod json;
+#[cfg(feature = "json")]
+mod json_value;
 #[cfg(feature = "rkyv")]
 mod rkyv;
 
@@ -95,6 +97,10 @@ pub use compress::{
 pub use hybrid::{FRAME_CONTENT_TYPE, HybridCodec, HybridMessage, Primary};
 #[cfg(feature = "json")]
 pub use json::{JSON_CONTENT_TYPE, JsonCodec};
+#[cfg(feature = "json")]
+pub use json_value::{
+    ArchivedJsonEntry, ArchivedJsonValue, AsArchivedJson, JsonValueResolver, MAX_ENCODE_DEPTH,
+};
 #[cfg(feature = "rkyv")]
 pub use rkyv::{RKYV_CONTENT_TYPE, RkyvCodec};
 #[cfg(feature = "tokio")]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use zerocodec::Message;
-use zerocodec_codecs::AsJson;
+use zerocodec_codecs::AsArchivedJson;
 
 /// One chat message: the per-message cost case.
 #[derive(
@@ -71,8 +71,9 @@ pub struct RpcRequest {
     pub id: String,
     /// Method name.
     pub method: String,
-    /// Parameters, stored as JSON text inside rkyv archives.
-    #[rkyv(with = AsJson)]
+    /// Parameters, stored as a binary JSON tree inside rkyv archives (read in place through
+    /// `ArchivedJsonValue`).
+    #[rkyv(with = AsArchivedJson)]
     pub params: serde_json::Value,
     /// What kind of call this is.
     pub method_type: RpcMethod,
