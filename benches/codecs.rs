@@ -82,5 +82,65 @@ fn all_codecs(criterion: &mut Criterion) {
     visit_all(Scale::Benchmark, &mut Suite { criterion });
 }
 
-criterion_group!(benches, all_codecs);
+/// Where `access` spends its time beyond raw rkyv's: groups `access-overhead/{dataset}` with
+/// raw `rkyv::access` (rancor's zero-sized error in release builds), validation with
+/// `BoxedError` and the depth cap (zerocodec's path until the fast check), and
+/// `zerocodec::archive::access` as it is now. Run with `cargo bench -- access-overhead`.
+struct AccessOverhead<'c> {
+    criterion: &'c mut Criterion,
+}
+
+impl DatasetVisitor for AccessOverhead<'_> {
+    fn visit<T: BenchValue>(&mut self, dataset: Dataset<T>) {
+        use rkyv::rancor::{BoxedError, Error as RancorError};
+        use rkyv::validation::Validator;
+        use rkyv::validation::archive::ArchiveValidator;
+        use rkyv::validation::shared::SharedValidator;
+        use zerocodec::archive::{DEFAULT_MAX_DEPTH, access};
+
+        let mut bytes = AlignedVec::<16>::new();
+        bytes.extend_from_slice(&rkyv::to_bytes::<RancorError>(&dataset.value).unwrap());
+        let mut group = self
+            .criterion
+            .benchmark_group(format!("access-overhead/{}", dataset.name));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+        group.bench_function("raw-rkyv", |b| {
+            b.iter(|| {
+                rkyv::access::<T::Archived, RancorError>(black_box(&bytes))
+                    .map(|_| ())
+                    .unwrap()
+            })
+        });
+        group.bench_function("boxed-error", |b| {
+            b.iter(|| {
+                let bytes = black_box(&bytes[..]);
+                let mut validator = Validator::new(
+                    ArchiveValidator::with_max_depth(
+                        bytes,
+                        std::num::NonZeroUsize::new(DEFAULT_MAX_DEPTH),
+                    ),
+                    SharedValidator::new(),
+                );
+                rkyv::api::access_with_context::<T::Archived, _, BoxedError>(bytes, &mut validator)
+                    .map(|_| ())
+                    .unwrap()
+            })
+        });
+        group.bench_function("zerocodec", |b| {
+            b.iter(|| access::<T>(black_box(&bytes)).map(|_| ()).unwrap())
+        });
+        group.finish();
+    }
+}
+
+fn access_overhead(criterion: &mut Criterion) {
+    for name in ["chat", "log", "mesh", "mk48"] {
+        zerocodec_datasets::visit(name, Scale::Benchmark, &mut AccessOverhead { criterion });
+    }
+}
+
+criterion_group!(benches, all_codecs, access_overhead);
 criterion_main!(benches);

@@ -18,7 +18,10 @@ use zerocodec::{
 /// - Validation caps nesting at [`DEFAULT_MAX_DEPTH`](zerocodec::archive::DEFAULT_MAX_DEPTH)
 ///   (configurable with [`RkyvCodec::with_max_depth`]).
 ///
-/// Errors keep rkyv's messages in release builds (rkyv's `BoxedError`).
+/// Validation costs what raw `rkyv::access` costs: it runs with rancor's zero-sized error
+/// type, and only an archive that fails is validated again with `BoxedError`, so errors
+/// keep rkyv's messages in release builds (see
+/// [`access_with_depth`](zerocodec::archive::access_with_depth)).
 ///
 /// # Examples
 ///
@@ -53,7 +56,12 @@ impl RkyvCodec {
         }
     }
 
-    /// Caps how deeply nested an archive may be when validated.
+    /// Caps how deeply nested an archive may be when validated (the root and each level of
+    /// boxes, vectors and strings count; 0 means no cap).
+    ///
+    /// The cap bounds the validator's recursion on recursive archived types (such as
+    /// `AsArchivedJson` trees), and so the stack it needs: raise it
+    /// only as far as the threads that read such archives have stack for.
     pub const fn with_max_depth(mut self, max_depth: usize) -> Self {
         self.max_depth = max_depth;
         self

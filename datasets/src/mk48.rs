@@ -3,6 +3,14 @@
 //!
 //! Each update carries 50-200 contacts (ships and weapons in view), as this project's
 //! benchmark issue specifies; the original draws 20-40.
+//!
+//! The contacts are flat, as the issue's "small numeric entities" and BASELINES.md's figures
+//! (rkyv decodes 1,000 updates in under a millisecond) describe: only numbers, `Option`s, enums
+//! and fixed-size arrays, with no heap part ([`Contact`] needs no drop). The public schema's
+//! two short vectors per contact are folded into fields of the same information: which weapons
+//! are reloaded is a bit mask ([`Contact::reloads`]) and the turret headings a fixed array of
+//! [`MAX_TURRETS`] ([`Contact::turret_angles`]). Heap data is per update only: the contact and
+//! terrain lists, and each terrain chunk's bytes.
 
 use serde::{Deserialize, Serialize};
 
@@ -52,7 +60,11 @@ pub enum EntityType {
     Zubr,
 }
 
-/// Every entity type with its relative frequency in the game, turret and weapon counts.
+/// Most turrets an entity type has (the length of [`Contact::turret_angles`]).
+pub const MAX_TURRETS: usize = 4;
+
+/// Every entity type with its relative frequency in the game, turret and weapon counts (at
+/// most [`MAX_TURRETS`] turrets and 32 weapons, the bits of [`Contact::reloads`]).
 const ENTITY_TYPES: [(EntityType, f64, usize, usize); 10] = [
     (EntityType::ArleighBurke, 2.14, 1, 20),
     (EntityType::Bismarck, 0.52, 4, 10),
@@ -115,7 +127,7 @@ pub struct Guidance {
     pub velocity: i16,
 }
 
-/// One entity in view.
+/// One entity in view: small numeric fields only, so a list of them is one flat block.
 #[derive(
     Debug,
     Clone,
@@ -139,12 +151,13 @@ pub struct Contact {
     pub guidance: Guidance,
     /// Owning player, when identified.
     pub player_id: Option<u16>,
-    /// Which weapons are reloaded.
-    pub reloads: Vec<bool>,
+    /// Which weapons are reloaded: bit `i` for weapon `i` (0 when not identified).
+    pub reloads: u32,
     /// Position and motion.
     pub transform: Transform,
-    /// Turret headings.
-    pub turret_angles: Vec<u16>,
+    /// Turret headings; the entries past the type's turret count, and all of them when not
+    /// identified, are 0.
+    pub turret_angles: [u16; MAX_TURRETS],
 }
 
 /// Changed terrain in one chunk.
@@ -256,9 +269,9 @@ impl Contact {
         let player_id = visible.then(|| rng.below(u64::from(players)) as u16);
         let reloads = if visible {
             let p = rng.f64();
-            (0..weapons).map(|_| rng.chance(p)).collect()
+            (0..weapons).fold(0u32, |mask, i| mask | u32::from(rng.chance(p)) << i)
         } else {
-            Vec::new()
+            0
         };
         let transform = Transform {
             altitude: if submerge {
@@ -270,20 +283,17 @@ impl Contact {
             position: (rng.f32_in(-750.0, 750.0), rng.f32_in(-750.0, 750.0)),
             velocity: velocity(rng),
         };
-        let turret_angles = if visible {
+        let mut turret_angles = [0; MAX_TURRETS];
+        if visible {
             let base = rng.next_u32() as u16;
-            (0..turrets)
-                .map(|_| {
-                    if rng.chance(0.75) {
-                        base.wrapping_add_signed(rng.range(-200, 200) as i16)
-                    } else {
-                        rng.next_u32() as u16
-                    }
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+            for angle in &mut turret_angles[..turrets] {
+                *angle = if rng.chance(0.75) {
+                    base.wrapping_add_signed(rng.range(-200, 200) as i16)
+                } else {
+                    rng.next_u32() as u16
+                };
+            }
+        }
         Self {
             damage,
             entity_id,
@@ -343,5 +353,46 @@ impl Updates {
         Self {
             updates: (0..n).map(|_| Update::generate(rng)).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contacts_are_flat() {
+        // No Vec, String or Box anywhere in an entity: decoding one allocates nothing.
+        assert!(!std::mem::needs_drop::<Contact>());
+        assert!(
+            ENTITY_TYPES
+                .iter()
+                .all(|&(_, _, turrets, weapons)| turrets <= MAX_TURRETS && weapons <= 32)
+        );
+    }
+
+    #[test]
+    fn contacts_carry_what_their_type_has() {
+        let mut rng = Rng::new(7);
+        let update = Update::generate(&mut rng);
+        let mut identified = 0;
+        for contact in &update.contacts {
+            match contact.entity_type {
+                Some(kind) => {
+                    identified += 1;
+                    let &(_, _, turrets, weapons) =
+                        ENTITY_TYPES.iter().find(|e| e.0 == kind).unwrap();
+                    assert!(contact.reloads >> weapons == 0, "{contact:?}");
+                    assert!(contact.turret_angles[turrets..].iter().all(|&a| a == 0));
+                    assert!(contact.player_id.is_some());
+                }
+                None => {
+                    assert_eq!(contact.reloads, 0);
+                    assert_eq!(contact.turret_angles, [0; MAX_TURRETS]);
+                    assert!(contact.player_id.is_none());
+                }
+            }
+        }
+        assert!(identified > 0 && identified < update.contacts.len());
     }
 }
