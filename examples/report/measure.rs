@@ -117,7 +117,6 @@ fn measure<T: BenchValue>(
     let mut adapters: Vec<Adapter<T>> = codecs(dataset);
     let mut encodings: Vec<AlignedVec<16>> = Vec::with_capacity(adapters.len());
     let mut results = Vec::with_capacity(adapters.len());
-    let mut sink: Vec<T> = Vec::new();
 
     for codec in &mut adapters {
         let name = codec.name();
@@ -158,8 +157,8 @@ fn measure<T: BenchValue>(
         // Allocations of one warm call of each operation (the calls above warmed it up).
         let mut op_results = Vec::new();
         for op in ops {
-            run_batch(codec.as_mut(), op, value, &encoded, 1, &mut sink)?;
-            let before = Usage::now();
+            run_batch(codec.as_mut(), op, value, &encoded, 1)?;
+            let before = Usage::start();
             let kept = match op {
                 Op::Encode => {
                     black_box(codec.encode(value).map_err(|e| fail("encode", &e))?.len());
@@ -206,7 +205,6 @@ fn measure<T: BenchValue>(
             value,
             &encodings[c],
             settings.min_sample,
-            &mut sink,
         )?;
         iters.push(n);
         cheap.push(per_iter < 1e6);
@@ -220,7 +218,7 @@ fn measure<T: BenchValue>(
             if cheap[t] {
                 // One untimed call first: the previous task may have freed memory this one
                 // now allocates again, and that refill belongs to neither.
-                run_batch(adapters[c].as_mut(), op, value, &encodings[c], 1, &mut sink)?;
+                run_batch(adapters[c].as_mut(), op, value, &encodings[c], 1)?;
             }
             let elapsed = run_batch(
                 adapters[c].as_mut(),
@@ -228,7 +226,6 @@ fn measure<T: BenchValue>(
                 value,
                 &encodings[c],
                 iters[t],
-                &mut sink,
             )?;
             samples[t].push(elapsed.as_nanos() as f64 / iters[t] as f64);
         }
@@ -244,19 +241,22 @@ fn measure<T: BenchValue>(
     })
 }
 
-/// Runs `op` `iters` times and returns the elapsed time. Decoded values are kept until the
-/// clock stops, so their drops are not timed.
+/// Runs `op` `iters` times and returns the elapsed time.
+///
+/// Each decoded value is dropped inside the loop, as criterion's `iter` (and so the public
+/// rust_serialization_benchmark) does: keeping a whole sample's values alive instead puts
+/// thousands of live allocations, and the page faults of a growing heap, into the timing,
+/// which swamped small decodes (rpc) with allocator noise. Both sides of every ratio pay the
+/// same steady-state `free`s.
 fn run_batch<T>(
     codec: &mut dyn CodecAdapter<T>,
     op: Op,
     value: &T,
     encoded: &[u8],
     iters: u64,
-    sink: &mut Vec<T>,
 ) -> Result<Duration, String> {
     let name = codec.name();
     let err = |e: zerocodec::Error| format!("{name}: {op} failed while timing: {e}");
-    sink.clear();
     let elapsed = match op {
         Op::Encode => {
             let start = Instant::now();
@@ -266,10 +266,9 @@ fn run_batch<T>(
             start.elapsed()
         }
         Op::Decode => {
-            sink.reserve(iters as usize);
             let start = Instant::now();
             for _ in 0..iters {
-                sink.push(codec.decode(black_box(encoded)).map_err(err)?);
+                drop(black_box(codec.decode(black_box(encoded)).map_err(err)?));
             }
             start.elapsed()
         }
@@ -281,7 +280,6 @@ fn run_batch<T>(
             start.elapsed()
         }
     };
-    sink.clear();
     Ok(elapsed)
 }
 
@@ -296,16 +294,15 @@ fn calibrate<T>(
     value: &T,
     encoded: &[u8],
     min_sample: Duration,
-    sink: &mut Vec<T>,
 ) -> Result<(u64, f64), String> {
     let mut fastest = Duration::MAX;
     for _ in 0..3 {
-        fastest = fastest.min(run_batch(codec, op, value, encoded, 1, sink)?);
+        fastest = fastest.min(run_batch(codec, op, value, encoded, 1)?);
     }
     let mut per_iter = (fastest.as_nanos() as f64).max(0.1);
     let mut iters = ((min_sample.as_nanos() as f64 / per_iter).ceil() as u64).max(1);
     loop {
-        let elapsed = run_batch(codec, op, value, encoded, iters, sink)?;
+        let elapsed = run_batch(codec, op, value, encoded, iters)?;
         per_iter = (elapsed.as_nanos() as f64 / iters as f64).max(0.1);
         if elapsed >= min_sample || iters >= 1 << 32 {
             return Ok((iters, per_iter));
