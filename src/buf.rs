@@ -95,73 +95,47 @@ macro_rules! append_archive_in_place {
     };
 }
 
-impl EncodeBuf for Vec<u8> {
-    #[inline]
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-    #[inline]
-    fn extend_from_slice(&mut self, bytes: &[u8]) {
-        Vec::extend_from_slice(self, bytes);
-    }
-    #[inline]
-    fn reserve(&mut self, additional: usize) {
-        Vec::reserve(self, additional);
-    }
-    #[inline]
-    fn truncate(&mut self, len: usize) {
-        Vec::truncate(self, len);
-    }
-    #[inline]
-    fn resize_zeroed(&mut self, new_len: usize) {
-        if new_len > self.len() {
-            self.resize(new_len, 0);
+/// `EncodeBuf` for a `Vec`-like type whose inherent methods have the same names.
+macro_rules! encode_buf_for_vec_like {
+    ($ty:ty) => {
+        impl EncodeBuf for $ty {
+            #[inline]
+            fn len(&self) -> usize {
+                <$ty>::len(self)
+            }
+            #[inline]
+            fn extend_from_slice(&mut self, bytes: &[u8]) {
+                <$ty>::extend_from_slice(self, bytes);
+            }
+            #[inline]
+            fn reserve(&mut self, additional: usize) {
+                <$ty>::reserve(self, additional);
+            }
+            #[inline]
+            fn truncate(&mut self, len: usize) {
+                <$ty>::truncate(self, len);
+            }
+            #[inline]
+            fn resize_zeroed(&mut self, new_len: usize) {
+                if new_len > self.len() {
+                    self.resize(new_len, 0);
+                }
+            }
+            #[inline]
+            fn as_slice(&self) -> &[u8] {
+                self
+            }
+            #[inline]
+            fn as_mut_slice(&mut self) -> &mut [u8] {
+                self
+            }
+            append_archive_in_place!();
         }
-    }
-    #[inline]
-    fn as_slice(&self) -> &[u8] {
-        self
-    }
-    #[inline]
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self
-    }
-    append_archive_in_place!();
+    };
 }
 
-impl EncodeBuf for BytesMut {
-    #[inline]
-    fn len(&self) -> usize {
-        BytesMut::len(self)
-    }
-    #[inline]
-    fn extend_from_slice(&mut self, bytes: &[u8]) {
-        BytesMut::extend_from_slice(self, bytes);
-    }
-    #[inline]
-    fn reserve(&mut self, additional: usize) {
-        BytesMut::reserve(self, additional);
-    }
-    #[inline]
-    fn truncate(&mut self, len: usize) {
-        BytesMut::truncate(self, len);
-    }
-    #[inline]
-    fn resize_zeroed(&mut self, new_len: usize) {
-        if new_len > self.len() {
-            self.resize(new_len, 0);
-        }
-    }
-    #[inline]
-    fn as_slice(&self) -> &[u8] {
-        self
-    }
-    #[inline]
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        self
-    }
-    append_archive_in_place!();
-}
+encode_buf_for_vec_like!(Vec<u8>);
+encode_buf_for_vec_like!(BytesMut);
 
 impl EncodeBuf for AlignedVec {
     #[inline]

@@ -56,6 +56,16 @@ fn next_frame(src: &mut BytesMut, max_frame_len: usize) -> Result<Option<BytesMu
     Ok(Some(src.split_to(len)))
 }
 
+/// What a decoder returns at the end of the stream: the last item, nothing if the stream ended
+/// between frames, or `Incomplete` if it ended inside one.
+fn at_eof<I>(item: Option<I>, rest: &BytesMut) -> Result<Option<I>> {
+    match item {
+        Some(item) => Ok(Some(item)),
+        None if rest.is_empty() => Ok(None),
+        None => Err(eof_mid_frame(rest.len())),
+    }
+}
+
 #[cold]
 fn eof_mid_frame(buffered: usize) -> Error {
     Error::new(
@@ -116,11 +126,8 @@ impl<C: Codec<T>, T> Decoder for FrameDecoder<C, T> {
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<T>> {
-        match self.decode(src)? {
-            Some(item) => Ok(Some(item)),
-            None if src.is_empty() => Ok(None),
-            None => Err(eof_mid_frame(src.len())),
-        }
+        let item = self.decode(src)?;
+        at_eof(item, src)
     }
 }
 
@@ -159,11 +166,8 @@ impl<C: ZeroCopyCodec<T>, T: ZeroCopy> Decoder for ArchivedFrameDecoder<C, T> {
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<OwnedArchive<T>>> {
-        match self.decode(src)? {
-            Some(item) => Ok(Some(item)),
-            None if src.is_empty() => Ok(None),
-            None => Err(eof_mid_frame(src.len())),
-        }
+        let item = self.decode(src)?;
+        at_eof(item, src)
     }
 }
 

@@ -220,13 +220,7 @@ fn measure<T: BenchValue>(
                 // now allocates again, and that refill belongs to neither.
                 run_batch(adapters[c].as_mut(), op, value, &encodings[c], 1)?;
             }
-            let elapsed = run_batch(
-                adapters[c].as_mut(),
-                op,
-                value,
-                &encodings[c],
-                iters[t],
-            )?;
+            let elapsed = run_batch(adapters[c].as_mut(), op, value, &encodings[c], iters[t])?;
             samples[t].push(elapsed.as_nanos() as f64 / iters[t] as f64);
         }
     }

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use service::{Client, LegacyClient, Request, Response};
+use service::{Call, Client, LegacyClient, Request, Response};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -89,8 +89,8 @@ fn check(request: &Request, response: &Response) -> Result<(), AnyError> {
     }
 }
 
-async fn modern_session(addr: SocketAddr, who: &str, n: usize) -> Result<(), AnyError> {
-    let mut client = Client::connect(addr).await?;
+/// Makes `n` calls through `client`, checking every answer, and prints the round-trip time.
+async fn session(client: &mut impl Call, label: &str, who: &str, n: usize) -> Result<(), AnyError> {
     let start = Instant::now();
     for request in requests(who, n) {
         let response = client.call(&request).await?;
@@ -98,23 +98,28 @@ async fn modern_session(addr: SocketAddr, who: &str, n: usize) -> Result<(), Any
     }
     let elapsed = start.elapsed();
     println!(
-        "{who} (zerocodec frames): {n} calls in {elapsed:.2?} ({:.1} µs per round trip)",
+        "{who} ({label}): {n} calls in {elapsed:.2?} ({:.1} µs per round trip)",
         elapsed.as_secs_f64() * 1e6 / n as f64
     );
     Ok(())
 }
 
+async fn modern_session(addr: SocketAddr, who: &str, n: usize) -> Result<(), AnyError> {
+    session(
+        &mut Client::connect(addr).await?,
+        "zerocodec frames",
+        who,
+        n,
+    )
+    .await
+}
+
 async fn legacy_session(addr: SocketAddr, who: &str, n: usize) -> Result<(), AnyError> {
-    let mut client = LegacyClient::connect(addr).await?;
-    let start = Instant::now();
-    for request in requests(who, n) {
-        let response = client.call(&request).await?;
-        check(&request, &response)?;
-    }
-    let elapsed = start.elapsed();
-    println!(
-        "{who} (legacy JSON): {n} calls in {elapsed:.2?} ({:.1} µs per round trip)",
-        elapsed.as_secs_f64() * 1e6 / n as f64
-    );
-    Ok(())
+    session(
+        &mut LegacyClient::connect(addr).await?,
+        "legacy JSON",
+        who,
+        n,
+    )
+    .await
 }

@@ -261,6 +261,12 @@ async fn connection(socket: TcpStream, rooms: Arc<Rooms>, stats: Arc<ServerStats
     }
 }
 
+/// Anything that can make a call to the service (the modern and the legacy client).
+pub(crate) trait Call {
+    /// Sends `request` and waits for its response.
+    async fn call(&mut self, request: &Request) -> Result<Response>;
+}
+
 /// The client's codec: requests out and responses in, both on the modern stack.
 pub(crate) type ClientCodec =
     FrameCodec<FrameDecoder<Stack<Response>, Response>, FrameEncoder<Stack<Request>, Request>>;
@@ -287,13 +293,13 @@ impl Client {
             framed: Framed::new(socket, codec),
         })
     }
+}
 
-    /// Sends `request` and waits for its response.
-    ///
+impl Call for Client {
     /// # Errors
     ///
     /// A transport or decode error, or `Incomplete` if the server closed the connection.
-    pub(crate) async fn call(&mut self, request: &Request) -> Result<Response> {
+    async fn call(&mut self, request: &Request) -> Result<Response> {
         self.framed.send(request).await?;
         match self.framed.next().await {
             Some(response) => response,
@@ -323,13 +329,15 @@ impl LegacyClient {
             framed: Framed::new(socket, LengthDelimitedCodec::new()),
         })
     }
+}
 
+impl Call for LegacyClient {
     /// Sends `request` as JSON and parses the JSON response.
     ///
     /// # Errors
     ///
     /// A transport or JSON error, or `Incomplete` if the server closed the connection.
-    pub(crate) async fn call(&mut self, request: &Request) -> Result<Response> {
+    async fn call(&mut self, request: &Request) -> Result<Response> {
         let json = serde_json::to_vec(request)
             .map_err(|e| Error::new(ErrorKind::Encode, e.to_string()))?;
         self.framed.send(Bytes::from(json)).await?;
