@@ -24,6 +24,7 @@ use rkyv::{Archive, Deserialize, Portable, Serialize};
 
 use crate::buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 use crate::error::{Error, ErrorKind, Result};
+use crate::pool::{BufferPool, PooledBuf};
 
 /// Default cap on how deeply nested an archive may be when validated.
 ///
@@ -250,6 +251,8 @@ enum Storage {
     Shared(Bytes),
     /// An aligned copy owned by the archive.
     Owned(AlignedVec),
+    /// A buffer on loan from a [`BufferPool`], returned when the archive drops.
+    Pooled(PooledBuf),
 }
 
 impl Storage {
@@ -258,6 +261,7 @@ impl Storage {
         match self {
             Storage::Shared(bytes) => bytes,
             Storage::Owned(vec) => vec.as_slice(),
+            Storage::Pooled(buf) => buf.as_slice(),
         }
     }
 }
@@ -266,7 +270,8 @@ impl Storage {
 ///
 /// Validation happens once, in the constructor; every later read is a plain pointer
 /// dereference. Aligned `Bytes` are kept as they are (no copy); anything else is copied once
-/// into an aligned buffer.
+/// into an aligned buffer taken from [`BufferPool::global`], which goes back to the pool when
+/// the archive is dropped (so re-aligning allocates nothing in steady state).
 ///
 /// # Examples
 ///
@@ -306,21 +311,43 @@ impl<T: ZeroCopy> OwnedArchive<T> {
         if is_aligned(&bytes) {
             Self::new(Storage::Shared(bytes), 0..len, max_depth)
         } else {
-            let mut vec = AlignedVec::with_capacity(len);
-            vec.extend_from_slice(&bytes);
-            Self::new(Storage::Owned(vec), 0..len, max_depth)
+            let mut buf = BufferPool::global().take();
+            buf.extend_from_slice(&bytes);
+            Self::new(Storage::Pooled(buf), 0..len, max_depth)
         }
     }
 
-    /// Copies `bytes` once into an aligned buffer and validates it.
+    /// Copies `bytes` once into an aligned buffer from [`BufferPool::global`] and validates
+    /// it.
     ///
     /// # Errors
     ///
     /// As [`access`], except that unaligned input is copied rather than rejected.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-        let mut vec = AlignedVec::with_capacity(bytes.len());
-        vec.extend_from_slice(bytes);
-        Self::from_aligned_vec(vec)
+        let mut buf = BufferPool::global().take();
+        buf.extend_from_slice(bytes);
+        Self::from_pooled(buf)
+    }
+
+    /// Validates a pooled buffer and keeps it; it returns to its pool when the archive (and
+    /// every clone's copy) is dropped.
+    ///
+    /// # Errors
+    ///
+    /// As [`access`].
+    pub fn from_pooled(buf: PooledBuf) -> Result<Self> {
+        let len = buf.len();
+        Self::new(Storage::Pooled(buf), 0..len, DEFAULT_MAX_DEPTH)
+    }
+
+    /// Validates the archive at `range` inside a pooled buffer (for example the payload of a
+    /// frame decompressed into it) and keeps the buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Incomplete`] if `range` is outside `buf`; otherwise as [`access`].
+    pub fn from_pooled_range(buf: PooledBuf, range: Range<usize>) -> Result<Self> {
+        Self::new(Storage::Pooled(buf), range, DEFAULT_MAX_DEPTH)
     }
 
     /// Validates an aligned buffer and takes ownership of it.
@@ -384,6 +411,11 @@ impl<T: ZeroCopy> OwnedArchive<T> {
         matches!(self.storage, Storage::Shared(_))
     }
 
+    /// True if the archive's bytes live in a buffer on loan from a [`BufferPool`].
+    pub fn is_pooled(&self) -> bool {
+        matches!(self.storage, Storage::Pooled(_))
+    }
+
     /// Deserializes an owned `T`.
     ///
     /// # Errors
@@ -413,8 +445,8 @@ impl<T: ZeroCopy> Deref for OwnedArchive<T> {
     fn deref(&self) -> &T::Archived {
         // SAFETY: `new` validated exactly these bytes as a `T::Archived` with bytecheck (which
         // also checked their alignment), and nothing mutates them afterwards: `Bytes` is
-        // immutable and the owned `AlignedVec` is never exposed mutably. Its heap allocation
-        // does not move when `self` moves.
+        // immutable and the owned `AlignedVec` or `PooledBuf` is never exposed mutably. Their
+        // heap allocation does not move when `self` moves.
         unsafe { rkyv::access_unchecked::<T::Archived>(self.as_bytes()) }
     }
 }
@@ -433,6 +465,11 @@ impl<T: ZeroCopy> Clone for OwnedArchive<T> {
         let storage = match &self.storage {
             Storage::Shared(bytes) => Storage::Shared(bytes.clone()),
             Storage::Owned(vec) => Storage::Owned(vec.clone()),
+            Storage::Pooled(buf) => {
+                let mut copy = buf.pool().take();
+                copy.extend_from_slice(buf.as_slice());
+                Storage::Pooled(copy)
+            }
         };
         Self {
             storage,

@@ -3,13 +3,12 @@
 
 use std::fmt;
 
-use bytes::Bytes;
-use rkyv::util::AlignedVec;
-
 use crate::archive::{OwnedArchive, ZeroCopy};
 use crate::buf::EncodeBuf;
 use crate::error::Result;
+use crate::pool::BufferPool;
 use crate::transform::{self, Transform};
+use bytes::Bytes;
 
 /// A stable numeric codec id, written in frame headers.
 ///
@@ -79,13 +78,18 @@ pub trait Codec<T> {
 
     /// Encodes `value` into owned, 16-byte aligned `Bytes`.
     ///
+    /// The default takes a buffer from [`BufferPool::global`], encodes into it and hands it
+    /// over as `Bytes` without a copy ([`PooledBuf::into_bytes`](crate::PooledBuf::into_bytes));
+    /// the buffer returns to the pool when the last clone of the `Bytes` is dropped. In steady
+    /// state that costs one small allocation (the `Bytes` reference count), not a buffer.
+    ///
     /// # Errors
     ///
     /// As [`encode_into`](Codec::encode_into).
     fn encode(&self, value: &T) -> Result<Bytes> {
-        let mut buf = AlignedVec::<16>::new();
+        let mut buf = BufferPool::global().take();
         self.encode_into(value, &mut buf)?;
-        Ok(Bytes::from_owner(buf))
+        Ok(buf.into_bytes())
     }
 
     /// Decodes one value from `bytes`.

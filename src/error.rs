@@ -34,6 +34,8 @@ pub enum ErrorKind {
     TooLarge,
     /// Borrowed input is not aligned for zero-copy access.
     Unaligned,
+    /// An index is past the end of a collection (a batch's message index).
+    OutOfRange,
     /// The codec cannot represent this value (for example a map with non-string keys in JSON).
     Encode,
     /// The operation or feature is not supported by this codec or build.
@@ -56,6 +58,7 @@ impl ErrorKind {
             Self::TypeMismatch => "type mismatch",
             Self::TooLarge => "too large",
             Self::Unaligned => "unaligned",
+            Self::OutOfRange => "out of range",
             Self::Encode => "encode",
             Self::Unsupported => "unsupported",
             Self::Io => "io",
@@ -63,7 +66,7 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order (for metrics tables).
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         Self::Incomplete,
         Self::Corrupt,
         Self::UnknownVersion,
@@ -74,6 +77,7 @@ impl ErrorKind {
         Self::TypeMismatch,
         Self::TooLarge,
         Self::Unaligned,
+        Self::OutOfRange,
         Self::Encode,
         Self::Unsupported,
         Self::Io,
@@ -167,6 +171,10 @@ impl Error {
     /// True if the input is malformed.
     pub fn is_corrupt(&self) -> bool {
         self.kind() == ErrorKind::Corrupt
+    }
+    /// True if an index was past the end.
+    pub fn is_out_of_range(&self) -> bool {
+        self.kind() == ErrorKind::OutOfRange
     }
     /// True if a limit was exceeded.
     pub fn is_too_large(&self) -> bool {

@@ -36,18 +36,25 @@
 //! rejects it with [`ErrorKind::Unaligned`], and the owned forms copy it once.
 
 pub mod archive;
+pub mod batch;
 mod buf;
 mod codec;
 mod error;
 mod message;
+mod pool;
 pub mod transform;
 
 pub use archive::{OwnedArchive, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode};
+pub use batch::{Batch, BatchBuilder, BatchIter, BatchRef};
 pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};
 pub use message::Message;
 pub use message::{combine_fingerprints, fnv1a_64};
+pub use pool::{
+    BufferPool, DEFAULT_INITIAL_CAPACITY, DEFAULT_MAX_BUFFERS, DEFAULT_MAX_RETAINED_CAPACITY,
+    PoolConfig, PoolStats, PooledBuf,
+};
 pub use transform::{CompressionId, Transform};
 
 /// Re-exported for [`Codec::encode`]'s return type.

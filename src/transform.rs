@@ -10,6 +10,9 @@
 //! | 1 | 1 | flags: bit 0 = dictionary id follows; other bits are reserved and must be 0 |
 //! | 2 | 4 | dictionary id, little-endian (only when flag bit 0 is set) |
 //! | 2 or 6 | .. | the payload: the inner codec's encoding, transformed |
+//!
+//! A payload stored raw (compression id 0) is written without a dictionary id, so a raw
+//! payload costs exactly 2 bytes of prefix; readers accept, and ignore, one if present.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -220,8 +223,19 @@ where
     with_scratch(|scratch| {
         codec.encode_into(value, scratch)?;
         let start = out.len();
-        let at = write_prefix(transform.dictionary_id(), out);
+        let dictionary = transform.dictionary_id();
+        let at = write_prefix(dictionary, out);
         match transform.compress_into(scratch, out) {
+            Ok(CompressionId::NONE) if dictionary.is_some() => {
+                // Stored raw: the dictionary id means nothing, so drop it (4 bytes matter on
+                // the small messages that are stored raw) and clear its flag.
+                let buf = out.as_mut_slice();
+                buf.copy_within(at + 6.., at + 2);
+                buf[at + 1] = 0;
+                let len = out.len();
+                out.truncate(len - 4);
+                Ok(())
+            }
             Ok(compression) => {
                 out.as_mut_slice()[at] = compression.0;
                 Ok(())

@@ -1,4 +1,5 @@
-//! Concrete codecs for [zerocodec](zerocodec): JSON and rkyv.
+//! Concrete codecs for [zerocodec]: JSON and rkyv, and compression that stacks on
+//! any codec.
 //!
 //! Add `zerocodec` for the traits and this crate for the formats, as you would add serde and
 //! serde_json. Each heavy dependency sits behind a feature:
@@ -7,7 +8,11 @@
 //! |---|---|
 //! | `json` (default) | [`JsonCodec`], and [`AsJson`] for JSON fields inside rkyv archives |
 //! | `rkyv` (default) | [`RkyvCodec`] |
+//! | `lz4` (default) | [`Lz4`] compression (lz4_flex, pure safe Rust) |
+//! | `zstd` (default) | [`Zstd`] and [`ZstdDict`] compression, [`ZstdDictionary`] training (builds zstd's C sources) |
 //! | `tokio` | [`FrameCodec`] and friends: tokio-util `Encoder`/`Decoder` frames over any codec |
+//!
+//! [`Compressed`] and its [`Policy`] are always available; the algorithms are features.
 //!
 //! # Examples
 //!
@@ -26,9 +31,46 @@
 //! assert_eq!(RkyvCodec::new().access::<Hello>(&rkyv)?.name, "zerocodec");
 //! # Ok::<(), zerocodec::Error>(())
 //! ```
+//!
+//! # Compression
+//!
+//! [`Compressed<C, X>`](Compressed) wraps any codec `C` and passes its encodings through a
+//! transform `X`: [`Lz4`], [`Zstd`] or [`ZstdDict`]. Every transform guarantees:
+//!
+//! - **Never larger than raw.** Below [`Policy::min_size`], or when the compressed form does
+//!   not save [`Policy::min_saving_percent`], the payload is stored raw and marked
+//!   [`CompressionId::NONE`](zerocodec::CompressionId::NONE): a frame is at most the raw
+//!   payload plus its header or prefix.
+//! - **Bounded decompression.** Sizes read from the input (lz4's length prefix, zstd's frame
+//!   content size) are untrusted: they are checked against
+//!   [`Policy::max_decompressed_len`] *before* anything is allocated, and the output buffer is
+//!   sized to the claim, so decompression cannot write past it either.
+//! - **Typed errors.** Truncated, corrupt or oversized input, an unknown algorithm and an
+//!   unknown or mismatched dictionary each give a [`zerocodec::Error`] of
+//!   their own kind.
+//! - **Reused state.** zstd contexts and lz4 hash tables live per thread and are reused for
+//!   every message; scratch buffers are cleared after each use. In steady state compressing
+//!   and decompressing allocate nothing.
+//! - **Any transform reads any algorithm this build has.** The payload names its algorithm
+//!   (and dictionary), so a [`Zstd`] reader also reads lz4 payloads; only the dictionaries a
+//!   [`ZstdDict`] knows are readable.
+//!
+//! Integrity is not the compressor's job: lz4 blocks and zstd frames carry no checksum here
+//! (4 bytes on a ~90 byte message is a lot), so a bit flip inside literal bytes can decode to
+//! different bytes that the inner codec then validates like any other input. Use the hybrid
+//! frame's checksum where corruption must be detected.
+//!
+//! ## Payload formats
+//!
+//! | algorithm | payload |
+//! |---|---|
+//! | [`CompressionId::NONE`](zerocodec::CompressionId::NONE) | the inner encoding, unchanged |
+//! | [`CompressionId::LZ4`](zerocodec::CompressionId::LZ4) | decompressed length as an unsigned LEB128 varint (at most 10 bytes, shortest form), then one lz4 block |
+//! | [`CompressionId::ZSTD`](zerocodec::CompressionId::ZSTD) | exactly one zstd frame that records its content size, and its dictionary id when the payload names a dictionary (which must match) |
 
 #[cfg(feature = "json")]
 mod as_json;
+mod compress;
 #[cfg(feature = "json")]
 mod json;
 #[cfg(feature = "rkyv")]
@@ -36,6 +78,15 @@ mod rkyv;
 
 #[cfg(feature = "json")]
 pub use as_json::{AsJson, AsJsonResolver};
+#[cfg(feature = "lz4")]
+pub use compress::Lz4;
+pub use compress::{
+    Compressed, DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MIN_SAVING_PERCENT, DEFAULT_MIN_SIZE, Policy,
+};
+#[cfg(feature = "zstd")]
+pub use compress::{
+    DEFAULT_DICTIONARY_SIZE, DEFAULT_ZSTD_LEVEL, DictionaryRegistry, Zstd, ZstdDict, ZstdDictionary,
+};
 #[cfg(feature = "json")]
 pub use json::{JSON_CONTENT_TYPE, JsonCodec};
 #[cfg(feature = "rkyv")]
