@@ -1,0 +1,412 @@
+//! The codec adapters the benchmark suite and the report measure: one uniform, object-safe
+//! face ([`CodecAdapter`]) over our codecs, the raw libraries they wrap, and peer formats.
+//!
+//! [`codecs`] is *the* table: each codec is one entry, and the benches and the report measure
+//! exactly what it lists. A codec joins the measurements by joining the table; one that does
+//! not exist yet is simply absent (never faked).
+//!
+//! Every adapter owns the buffer it encodes into and reuses it across calls, so a warm encode
+//! measures the codec, not the allocator.
+
+use std::any::type_name;
+use std::fmt;
+use std::hint::black_box;
+
+use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
+use rkyv::bytecheck::CheckBytes;
+use rkyv::rancor;
+use rkyv::ser::allocator::ArenaHandle;
+use rkyv::util::AlignedVec;
+use rkyv::{Archive, Deserialize, Portable};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zerocodec::{Codec, Error, ErrorKind, Result, ZeroCopyCodec, ZeroCopyDecode, ZeroCopyEncode};
+use zerocodec_codecs::{JsonCodec, RkyvCodec};
+
+use crate::dataset::{BenchValue, Dataset};
+
+/// Where a codec stands in the comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// A zerocodec codec: what the report is about.
+    Ours,
+    /// The library one of our codecs wraps, called directly: shows the framework's overhead.
+    Reference,
+    /// Another serialization format, for comparison.
+    Peer,
+}
+
+impl Role {
+    /// A lowercase name for tables.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Role::Ours => "ours",
+            Role::Reference => "reference",
+            Role::Peer => "peer",
+        }
+    }
+}
+
+/// An operation the suite measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    /// Encode into a reused buffer.
+    Encode,
+    /// Decode to an owned value.
+    Decode,
+    /// Validate and read in place (zero-copy codecs only).
+    Access,
+}
+
+impl Op {
+    /// Every operation, in report order.
+    pub const ALL: [Op; 3] = [Op::Encode, Op::Decode, Op::Access];
+
+    /// The name used in benchmark ids and the report (`encode`, `decode`, `access`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Op::Encode => "encode",
+            Op::Decode => "decode",
+            Op::Access => "access",
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One codec as the benchmark suite sees it.
+///
+/// # Contract
+///
+/// - [`encode`](CodecAdapter::encode) replaces the adapter's buffer contents with one
+///   encoding of `value` and returns it; warm calls reuse the buffer.
+/// - [`decode`](CodecAdapter::decode) reads bytes [`encode`](CodecAdapter::encode) produced
+///   (copied into a 16-byte aligned buffer by the caller) back into an owned value.
+/// - [`access`](CodecAdapter::access), where [`has_access`](CodecAdapter::has_access) is
+///   true, validates the bytes and reads them in place; it does no more than that, so it
+///   times what a caller pays to get a usable view.
+pub trait CodecAdapter<T> {
+    /// The codec's name in the report (`json`, `rkyv`, `raw-rkyv`, ...).
+    fn name(&self) -> &'static str;
+
+    /// Where the codec stands in the comparison.
+    fn role(&self) -> Role;
+
+    /// Encodes `value` into the adapter's reused buffer and returns the encoding.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Encode`] when the codec cannot represent `value`.
+    fn encode(&mut self, value: &T) -> Result<&[u8]>;
+
+    /// Decodes an owned value.
+    ///
+    /// # Errors
+    ///
+    /// The codec's decode error, as a [`zerocodec::Error`].
+    fn decode(&mut self, bytes: &[u8]) -> Result<T>;
+
+    /// True if the codec can read its encoding in place.
+    fn has_access(&self) -> bool {
+        false
+    }
+
+    /// Validates `bytes` (16-byte aligned) and reads the archived view in place.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unsupported`] when [`has_access`](CodecAdapter::has_access) is false;
+    /// otherwise the validation error.
+    fn access(&mut self, bytes: &[u8]) -> Result<()> {
+        let _ = bytes;
+        Err(no_access(self.name()))
+    }
+
+    /// Reads `bytes` through [`access`](CodecAdapter::access)'s path and deserializes the view,
+    /// so a check can compare it with the original value.
+    ///
+    /// # Errors
+    ///
+    /// As [`access`](CodecAdapter::access).
+    fn access_to_owned(&mut self, bytes: &[u8]) -> Result<T> {
+        let _ = bytes;
+        Err(no_access(self.name()))
+    }
+}
+
+#[cold]
+fn no_access(codec: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "codec `{codec}` has no zero-copy access: expected a zero-copy codec, found a parsing one"
+        ),
+    )
+}
+
+#[cold]
+fn foreign_error<T>(kind: ErrorKind, library: &str, verb: &str, err: impl fmt::Display) -> Error {
+    Error::new(
+        kind,
+        format!("{library} could not {verb} `{}`: {err}", type_name::<T>()),
+    )
+}
+
+/// The codec table for one dataset: our codecs first, then the raw references, then the peers
+/// that can carry the dataset's type.
+///
+/// The hybrid codec and its compressed stacks (`hybrid`, `hybrid+lz4`, `hybrid+zstd`, and
+/// `hybrid+zstd-dict`, the last trained on `dataset.corpus` and only for per-message datasets)
+/// join as entries here once they exist.
+pub fn codecs<T: BenchValue>(dataset: &Dataset<T>) -> Vec<Box<dyn CodecAdapter<T>>> {
+    let _ = dataset;
+    let mut table: Vec<Box<dyn CodecAdapter<T>>> = vec![
+        Box::new(Json::default()),
+        Box::new(Rkyv::default()),
+        Box::new(RawSerdeJson::default()),
+        Box::new(RawRkyv::default()),
+    ];
+    table.extend(T::peer_codecs());
+    table
+}
+
+/// Our [`JsonCodec`], encoding into a reused aligned buffer.
+#[derive(Default)]
+pub struct Json {
+    buf: AlignedVec,
+}
+
+impl<T: Serialize + DeserializeOwned> CodecAdapter<T> for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+    fn role(&self) -> Role {
+        Role::Ours
+    }
+    #[inline]
+    fn encode(&mut self, value: &T) -> Result<&[u8]> {
+        self.buf.clear();
+        JsonCodec.encode_into(value, &mut self.buf)?;
+        Ok(&self.buf)
+    }
+    #[inline]
+    fn decode(&mut self, bytes: &[u8]) -> Result<T> {
+        JsonCodec.decode(bytes)
+    }
+}
+
+/// Our [`RkyvCodec`], encoding into a reused aligned buffer and reading in place.
+#[derive(Default)]
+pub struct Rkyv {
+    codec: RkyvCodec,
+    buf: AlignedVec,
+}
+
+impl<T: ZeroCopyEncode + ZeroCopyDecode> CodecAdapter<T> for Rkyv {
+    fn name(&self) -> &'static str {
+        "rkyv"
+    }
+    fn role(&self) -> Role {
+        Role::Ours
+    }
+    #[inline]
+    fn encode(&mut self, value: &T) -> Result<&[u8]> {
+        self.buf.clear();
+        self.codec.encode_into(value, &mut self.buf)?;
+        Ok(&self.buf)
+    }
+    #[inline]
+    fn decode(&mut self, bytes: &[u8]) -> Result<T> {
+        Codec::<T>::decode(&self.codec, bytes)
+    }
+    fn has_access(&self) -> bool {
+        true
+    }
+    #[inline]
+    fn access(&mut self, bytes: &[u8]) -> Result<()> {
+        black_box(ZeroCopyCodec::<T>::access(&self.codec, bytes)?);
+        Ok(())
+    }
+    fn access_to_owned(&mut self, bytes: &[u8]) -> Result<T> {
+        let view = ZeroCopyCodec::<T>::access(&self.codec, bytes)?;
+        zerocodec::archive::deserialize_archived::<T>(view)
+    }
+}
+
+/// serde_json called directly: `to_writer` into a reused `Vec`, `from_slice`.
+#[derive(Default)]
+pub struct RawSerdeJson {
+    buf: Vec<u8>,
+}
+
+impl<T: Serialize + DeserializeOwned> CodecAdapter<T> for RawSerdeJson {
+    fn name(&self) -> &'static str {
+        "raw-serde_json"
+    }
+    fn role(&self) -> Role {
+        Role::Reference
+    }
+    #[inline]
+    fn encode(&mut self, value: &T) -> Result<&[u8]> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, value)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Encode, "serde_json", "encode", e))?;
+        Ok(&self.buf)
+    }
+    #[inline]
+    fn decode(&mut self, bytes: &[u8]) -> Result<T> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "serde_json", "decode", e))
+    }
+}
+
+/// What rkyv's high-level API with `rancor::Error` needs of a type: the raw reference.
+pub trait RawRkyvValue:
+    Archive<
+        Archived: Portable
+                      + for<'a> CheckBytes<HighValidator<'a, rancor::Error>>
+                      + Deserialize<Self, HighDeserializer<rancor::Error>>,
+    > + for<'a> rkyv::Serialize<HighSerializer<AlignedVec, ArenaHandle<'a>, rancor::Error>>
+    + Sized
+{
+}
+
+impl<T> RawRkyvValue for T where
+    T: Archive<
+            Archived: Portable
+                          + for<'a> CheckBytes<HighValidator<'a, rancor::Error>>
+                          + Deserialize<T, HighDeserializer<rancor::Error>>,
+        > + for<'a> rkyv::Serialize<HighSerializer<AlignedVec, ArenaHandle<'a>, rancor::Error>>
+{
+}
+
+/// rkyv called directly: `to_bytes_in` a reused `AlignedVec`, `access`, `from_bytes`.
+#[derive(Default)]
+pub struct RawRkyv {
+    buf: AlignedVec,
+}
+
+impl<T: RawRkyvValue> CodecAdapter<T> for RawRkyv {
+    fn name(&self) -> &'static str {
+        "raw-rkyv"
+    }
+    fn role(&self) -> Role {
+        Role::Reference
+    }
+    #[inline]
+    fn encode(&mut self, value: &T) -> Result<&[u8]> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.buf = rkyv::api::high::to_bytes_in::<_, rancor::Error>(value, buf)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Encode, "rkyv", "encode", e))?;
+        Ok(&self.buf)
+    }
+    #[inline]
+    fn decode(&mut self, bytes: &[u8]) -> Result<T> {
+        rkyv::from_bytes::<T, rancor::Error>(bytes)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "rkyv", "decode", e))
+    }
+    fn has_access(&self) -> bool {
+        true
+    }
+    #[inline]
+    fn access(&mut self, bytes: &[u8]) -> Result<()> {
+        let view = rkyv::access::<T::Archived, rancor::Error>(bytes)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "rkyv", "access", e))?;
+        black_box(view);
+        Ok(())
+    }
+    fn access_to_owned(&mut self, bytes: &[u8]) -> Result<T> {
+        let view = rkyv::access::<T::Archived, rancor::Error>(bytes)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "rkyv", "access", e))?;
+        rkyv::deserialize::<T, rancor::Error>(view)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "rkyv", "deserialize", e))
+    }
+}
+
+/// postcard (serde): `to_extend` into a reused `Vec`, `from_bytes`.
+///
+/// postcard is not self-describing, so it cannot carry free-form `serde_json::Value` fields.
+#[derive(Default)]
+pub struct Postcard {
+    buf: Vec<u8>,
+}
+
+impl<T: Serialize + DeserializeOwned> CodecAdapter<T> for Postcard {
+    fn name(&self) -> &'static str {
+        "postcard"
+    }
+    fn role(&self) -> Role {
+        Role::Peer
+    }
+    #[inline]
+    fn encode(&mut self, value: &T) -> Result<&[u8]> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.buf = postcard::to_extend(value, buf)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Encode, "postcard", "encode", e))?;
+        Ok(&self.buf)
+    }
+    #[inline]
+    fn decode(&mut self, bytes: &[u8]) -> Result<T> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "postcard", "decode", e))
+    }
+}
+
+/// bitcode through its derives (`Encode`/`Decode`), with a reused `bitcode::Buffer`.
+#[derive(Default)]
+pub struct Bitcode {
+    buf: bitcode::Buffer,
+}
+
+impl<T: bitcode::Encode + bitcode::DecodeOwned> CodecAdapter<T> for Bitcode {
+    fn name(&self) -> &'static str {
+        "bitcode"
+    }
+    fn role(&self) -> Role {
+        Role::Peer
+    }
+    #[inline]
+    fn encode(&mut self, value: &T) -> Result<&[u8]> {
+        Ok(self.buf.encode(value))
+    }
+    #[inline]
+    fn decode(&mut self, bytes: &[u8]) -> Result<T> {
+        self.buf
+            .decode(bytes)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "bitcode", "decode", e))
+    }
+}
+
+/// bitcode through its serde support, for types without bitcode derives (the seed types).
+///
+/// bitcode's serde API has no reusable buffer, so each encode allocates its output.
+#[derive(Default)]
+pub struct BitcodeSerde {
+    buf: Vec<u8>,
+}
+
+impl<T: Serialize + DeserializeOwned> CodecAdapter<T> for BitcodeSerde {
+    fn name(&self) -> &'static str {
+        "bitcode"
+    }
+    fn role(&self) -> Role {
+        Role::Peer
+    }
+    #[inline]
+    fn encode(&mut self, value: &T) -> Result<&[u8]> {
+        self.buf = bitcode::serialize(value)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Encode, "bitcode", "encode", e))?;
+        Ok(&self.buf)
+    }
+    #[inline]
+    fn decode(&mut self, bytes: &[u8]) -> Result<T> {
+        bitcode::deserialize(bytes)
+            .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "bitcode", "decode", e))
+    }
+}
