@@ -40,7 +40,9 @@ pub mod batch;
 mod buf;
 mod codec;
 mod error;
+pub mod frame;
 mod message;
+pub mod metrics;
 mod pool;
 pub mod transform;
 
@@ -49,8 +51,10 @@ pub use batch::{Batch, BatchBuilder, BatchIter, BatchRef};
 pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};
+pub use frame::{Frame, FrameHeader};
 pub use message::Message;
 pub use message::{combine_fingerprints, fnv1a_64};
+pub use metrics::{Metered, Metrics, MetricsSnapshot};
 pub use pool::{
     BufferPool, DEFAULT_INITIAL_CAPACITY, DEFAULT_MAX_BUFFERS, DEFAULT_MAX_RETAINED_CAPACITY,
     PoolConfig, PoolStats, PooledBuf,

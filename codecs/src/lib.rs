@@ -12,6 +12,8 @@
 //! | `zstd` (default) | [`Zstd`] and [`ZstdDict`] compression, [`ZstdDictionary`] training (builds zstd's C sources) |
 //! | `tokio` | [`FrameCodec`] and friends: tokio-util `Encoder`/`Decoder` frames over any codec |
 //!
+//! | `json` + `rkyv` | [`HybridCodec`]: tagged frames, rkyv with JSON fallback, legacy JSON |
+//!
 //! [`Compressed`] and its [`Policy`] are always available; the algorithms are features.
 //!
 //! # Examples
@@ -71,6 +73,8 @@
 #[cfg(feature = "json")]
 mod as_json;
 mod compress;
+#[cfg(all(feature = "json", feature = "rkyv"))]
+mod hybrid;
 #[cfg(feature = "json")]
 mod json;
 #[cfg(feature = "rkyv")]
@@ -87,6 +91,8 @@ pub use compress::{
 pub use compress::{
     DEFAULT_DICTIONARY_SIZE, DEFAULT_ZSTD_LEVEL, DictionaryRegistry, Zstd, ZstdDict, ZstdDictionary,
 };
+#[cfg(all(feature = "json", feature = "rkyv"))]
+pub use hybrid::{FRAME_CONTENT_TYPE, HybridCodec, HybridMessage, Primary};
 #[cfg(feature = "json")]
 pub use json::{JSON_CONTENT_TYPE, JsonCodec};
 #[cfg(feature = "rkyv")]

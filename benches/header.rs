@@ -1,0 +1,229 @@
+//! The frame header's cost: writing and parsing it alone, and the hybrid codec against raw
+//! rkyv on one small message (ChatMessage).
+//!
+//! Run with `cargo bench --bench header`. Groups are named `{dataset}/{codec}/{op}`; buffers
+//! are built outside the timed loops, and every codec's output is checked to round-trip before
+//! it is timed. Compare ratios measured in one run: the machine is shared and noisy.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rkyv::util::AlignedVec;
+use zerocodec::frame::{self, Frame, FrameHeader};
+use zerocodec::{Codec, CodecId, Metrics};
+use zerocodec_codecs::{HybridCodec, RkyvCodec};
+use zerocodec_datasets::ChatMessage;
+
+fn chat() -> ChatMessage {
+    ChatMessage {
+        id: "msg-000042".into(),
+        content: "Hello from zerocodec! Shall we meet at 10:30 in room 4?".into(),
+        timestamp: 1_763_700_000_123,
+        sender: "user-1337".into(),
+        room_id: "room-general".into(),
+    }
+}
+
+fn header_alone(c: &mut Criterion) {
+    let header = FrameHeader::new(CodecId::RKYV)
+        .with_fingerprint(0x0123_4567_89AB_CDEF)
+        .with_checksum();
+    let mut g = c.benchmark_group("header");
+    g.throughput(Throughput::Bytes(header.len() as u64));
+    g.bench_function("frame/encode", |b| {
+        b.iter(|| black_box(black_box(&header).to_bytes()))
+    });
+    let bytes = header.to_bytes();
+    assert_eq!(FrameHeader::parse(&bytes).unwrap().codec, CodecId::RKYV);
+    g.bench_function("frame/parse", |b| {
+        b.iter(|| FrameHeader::parse(black_box(&bytes)).unwrap())
+    });
+    // The checksum over a ChatMessage-sized frame (32-byte header, 128-byte payload).
+    let payload = [0x5Au8; 128];
+    g.bench_function("frame/crc32c-160B", |b| {
+        b.iter(|| frame::checksum(black_box(&bytes), black_box(&payload)))
+    });
+    g.finish();
+}
+
+/// The hybrid configurations compared with raw rkyv.
+struct Configs {
+    /// No checksum, no fingerprint: a 16-byte header.
+    compact: HybridCodec<ChatMessage>,
+    /// The default: fingerprint, no checksum (32-byte header).
+    default: HybridCodec<ChatMessage>,
+    /// Fingerprint and CRC-32C.
+    checksum: HybridCodec<ChatMessage>,
+    /// The default with metrics on.
+    metered: HybridCodec<ChatMessage>,
+}
+
+impl Configs {
+    fn new() -> Self {
+        Self {
+            compact: HybridCodec::compact(),
+            default: HybridCodec::new(),
+            checksum: HybridCodec::new().with_checksum(true),
+            metered: HybridCodec::new().with_metrics(Arc::new(Metrics::new())),
+        }
+    }
+
+    fn all(&self) -> [(&'static str, &HybridCodec<ChatMessage>); 4] {
+        [
+            ("hybrid-compact", &self.compact),
+            ("hybrid", &self.default),
+            ("hybrid-checksum", &self.checksum),
+            ("hybrid-metrics", &self.metered),
+        ]
+    }
+}
+
+fn chat_hybrid_vs_rkyv(c: &mut Criterion) {
+    let msg = chat();
+    let rkyv = RkyvCodec::new();
+    let configs = Configs::new();
+
+    // Round-trip checks before timing, so a fast wrong codec cannot win.
+    let raw = rkyv.encode(&msg).unwrap();
+    assert_eq!(rkyv.decode::<ChatMessage>(&raw).unwrap(), msg);
+    let frames: Vec<_> = configs
+        .all()
+        .iter()
+        .map(|(name, codec)| {
+            let frame = codec.encode(&msg).unwrap();
+            assert_eq!(codec.decode(&frame).unwrap(), msg);
+            assert_eq!(codec.access(&frame).unwrap().content, msg.content);
+            assert!(Frame::parse(&frame).is_ok());
+            eprintln!("chat size: {name} {} B (rkyv {} B)", frame.len(), raw.len());
+            frame
+        })
+        .collect();
+
+    let mut g = c.benchmark_group("chat");
+    g.throughput(Throughput::Bytes(raw.len() as u64));
+    let mut buf = AlignedVec::<16>::with_capacity(1024);
+
+    g.bench_function("rkyv/encode", |b| {
+        b.iter(|| {
+            buf.clear();
+            Codec::<ChatMessage>::encode_into(&rkyv, black_box(&msg), &mut buf).unwrap();
+            black_box(buf.len())
+        })
+    });
+    for (name, codec) in configs.all() {
+        g.bench_function(format!("{name}/encode"), |b| {
+            b.iter(|| {
+                buf.clear();
+                codec.encode_into(black_box(&msg), &mut buf).unwrap();
+                black_box(buf.len())
+            })
+        });
+    }
+    g.bench_function("rkyv/access", |b| {
+        b.iter(|| {
+            black_box(
+                rkyv.access::<ChatMessage>(black_box(&raw))
+                    .unwrap()
+                    .timestamp,
+            )
+        })
+    });
+    for ((name, codec), frame) in configs.all().into_iter().zip(&frames) {
+        g.bench_function(format!("{name}/access"), |b| {
+            b.iter(|| black_box(codec.access(black_box(frame)).unwrap().timestamp))
+        });
+    }
+    g.bench_function("rkyv/decode", |b| {
+        b.iter(|| rkyv.decode::<ChatMessage>(black_box(&raw)).unwrap())
+    });
+    g.bench_function("hybrid/decode", |b| {
+        b.iter(|| configs.default.decode(black_box(&frames[1])).unwrap())
+    });
+    g.finish();
+
+    interleaved_overhead(&msg, &rkyv, &configs, &frames, &raw);
+}
+
+/// Times `a` and `b` alternately, in blocks of `BLOCK` calls, and returns the median of the
+/// per-block ratios `b / a`. Both sides see the same machine load, so the ratio holds on a
+/// shared, noisy machine where sequential benchmarks drift apart.
+fn median_ratio(mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
+    const BLOCK: u32 = 2_000;
+    const BLOCKS: usize = 301;
+    let time = |f: &mut dyn FnMut()| {
+        let t = std::time::Instant::now();
+        for _ in 0..BLOCK {
+            f();
+        }
+        t.elapsed().as_nanos() as f64 / f64::from(BLOCK)
+    };
+    let mut samples = Vec::with_capacity(BLOCKS);
+    for i in 0..BLOCKS {
+        // Alternate which side goes first, so neither always runs on a warmer cache.
+        let (ta, tb) = if i % 2 == 0 {
+            let ta = time(&mut a);
+            (ta, time(&mut b))
+        } else {
+            let tb = time(&mut b);
+            (time(&mut a), tb)
+        };
+        samples.push((tb / ta, ta, tb));
+    }
+    samples.sort_by(|x, y| x.0.total_cmp(&y.0));
+    samples[BLOCKS / 2]
+}
+
+/// Prints the hybrid codec's overhead over raw rkyv, measured interleaved (see
+/// [`median_ratio`]).
+fn interleaved_overhead(
+    msg: &ChatMessage,
+    rkyv: &RkyvCodec,
+    configs: &Configs,
+    frames: &[zerocodec::bytes::Bytes],
+    raw: &[u8],
+) {
+    let mut buf_a = AlignedVec::<16>::with_capacity(1024);
+    let mut buf_b = AlignedVec::<16>::with_capacity(1024);
+    for (name, codec) in configs.all() {
+        let (ratio, ta, tb) = median_ratio(
+            || {
+                buf_a.clear();
+                Codec::<ChatMessage>::encode_into(rkyv, black_box(msg), &mut buf_a).unwrap();
+                black_box(buf_a.len());
+            },
+            || {
+                buf_b.clear();
+                codec.encode_into(black_box(msg), &mut buf_b).unwrap();
+                black_box(buf_b.len());
+            },
+        );
+        eprintln!(
+            "interleaved chat/{name}/encode vs chat/rkyv/encode: {tb:.1} ns vs {ta:.1} ns = \
+             {ratio:.2}x (+{:.1} ns)",
+            tb - ta
+        );
+    }
+    for ((name, codec), frame) in configs.all().into_iter().zip(frames) {
+        let (ratio, ta, tb) = median_ratio(
+            || {
+                black_box(
+                    rkyv.access::<ChatMessage>(black_box(raw))
+                        .unwrap()
+                        .timestamp,
+                );
+            },
+            || {
+                black_box(codec.access(black_box(frame)).unwrap().timestamp);
+            },
+        );
+        eprintln!(
+            "interleaved chat/{name}/access vs chat/rkyv/access: {tb:.1} ns vs {ta:.1} ns = \
+             {ratio:.2}x (+{:.1} ns)",
+            tb - ta
+        );
+    }
+}
+
+criterion_group!(benches, header_alone, chat_hybrid_vs_rkyv);
+criterion_main!(benches);
