@@ -25,8 +25,10 @@ for target in $("${run[@]}" list); do
   "${run[@]}" run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 \
     -max_len=65536 >"$log" 2>&1
   rc=$?
-  execs=$(grep -oE '#[0-9]+' "$log" | tail -n 1 | tr -d '#')
-  rate=$(grep -oE 'exec/s: [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+')
+  # libFuzzer's closing "Done N runs in S second(s)"; after a crash, the last status line.
+  execs=$(sed -n 's/^Done \([0-9]*\) runs in.*/\1/p' "$log" | tail -n 1)
+  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+  rate=$(grep -E '^#[0-9]+' "$log" | grep -oE 'exec/s: [0-9]+' | tail -n 1 | grep -oE '[0-9]+')
   if [ $rc -eq 0 ]; then result=ok; else result="CRASH (see $log)"; status=1; fi
   printf '| %s | %s | %s | %s | %s |\n' "$target" "$secs" "${execs:-0}" "${rate:-0}" "$result"
 done

@@ -178,14 +178,34 @@ fn invalid_archive<T>(err: BoxedError) -> Error {
 /// rancor's `BoxedError` shows only the innermost error when displayed, and some failures
 /// (the validator's depth limit) live only in the trace, so the trace is appended from the
 /// debug form.
+///
+/// The trace of a deeply nested failure repeats once per level, so the message names a depth
+/// overrun plainly and is otherwise cut at [`MAX_RKYV_MESSAGE_LEN`] bytes.
 fn rkyv_message(err: &BoxedError) -> String {
     let debug = format!("{err:?}");
-    if debug.contains("trace:") {
+    if debug.contains("ExceededMaximumSubtreeDepth") {
+        return "expected nesting within the validator's maximum depth, found deeper nesting \
+                (rkyv: ExceededMaximumSubtreeDepth)"
+            .to_string();
+    }
+    let mut message = if debug.contains("trace:") {
         format!("{err} (rkyv: {debug})")
     } else {
         err.to_string()
+    };
+    if message.len() > MAX_RKYV_MESSAGE_LEN {
+        let mut end = MAX_RKYV_MESSAGE_LEN;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push_str("...");
     }
+    message
 }
+
+/// Longest rkyv error text kept in an [`Error`] message.
+const MAX_RKYV_MESSAGE_LEN: usize = 1024;
 
 thread_local! {
     static ALIGN_SCRATCH: RefCell<AlignedVec> = RefCell::new(AlignedVec::new());

@@ -271,6 +271,17 @@ fn typed<T>(result: Result<T, Error>) -> Option<T> {
     }
 }
 
+/// A view that validated deserializes to what decode returned: both a value, equal, or both
+/// an error (validation only checks that an `AsJson` field is a string; its JSON is parsed
+/// when deserializing, so a validated view can still fail to deserialize, as decode does).
+fn agree<T: PartialEq + std::fmt::Debug>(decoded: &Option<T>, owned: Result<T, Error>) {
+    match (decoded, typed(owned)) {
+        (Some(decoded), Some(owned)) => assert_eq!(decoded, &owned, "view disagrees with decode"),
+        (None, None) => {}
+        (decoded, owned) => panic!("view and decode disagree: {decoded:?} vs {owned:?}"),
+    }
+}
+
 fn aligned(input: &[u8]) -> AlignedVec {
     let mut v = AlignedVec::<16>::with_capacity(input.len());
     v.extend_from_slice(input);
@@ -291,16 +302,14 @@ where
     let decoded = typed(codec.decode(input));
     typed(codec.access(input));
     if let Some(view) = typed(codec.access(aligned)) {
-        let owned = zerocodec::archive::deserialize_archived::<T>(view).unwrap();
-        assert_eq!(
-            decoded.as_ref(),
-            Some(&owned),
-            "access disagrees with decode"
+        agree(
+            &decoded,
+            zerocodec::archive::deserialize_archived::<T>(view),
         );
     }
     for bytes in [Bytes::copy_from_slice(aligned), unaligned_bytes(input)] {
         if let Some(archive) = typed(codec.access_owned(bytes)) {
-            assert_eq!(decoded.as_ref(), Some(&archive.deserialize().unwrap()));
+            agree(&decoded, archive.deserialize());
         }
     }
 }
@@ -314,7 +323,7 @@ where
     let decoded = typed(Codec::<T>::decode(codec, input));
     for bytes in [Bytes::copy_from_slice(input), unaligned_bytes(input)] {
         if let Some(archive) = typed(ZeroCopyCodec::<T>::access_owned(codec, bytes)) {
-            assert_eq!(decoded.as_ref(), Some(&archive.deserialize().unwrap()));
+            agree(&decoded, archive.deserialize());
         }
     }
 }
@@ -353,8 +362,10 @@ fn feed(input: &[u8]) {
     typed(rkyv.decode::<RpcRequest>(input));
     typed(rkyv.access::<ChatMessage>(input));
     if let Some(view) = typed(rkyv.access::<ChatMessage>(&al)) {
-        let owned = zerocodec::archive::deserialize_archived::<ChatMessage>(view).unwrap();
-        assert_eq!(decoded.as_ref(), Some(&owned));
+        agree(
+            &decoded,
+            zerocodec::archive::deserialize_archived::<ChatMessage>(view),
+        );
     }
     typed(rkyv.access_owned::<RpcRequest>(unaligned_bytes(input)));
 
@@ -1042,4 +1053,30 @@ fn fuzz_seeds() {
         }
     }
     assert!(checked >= 20, "only {checked} seeds");
+}
+
+// ---------------------------------------------------------------------------------------
+// Fuzz findings, one regression test each (inputs in fuzz/regressions/).
+
+/// `hybrid` target, first run: an `Rpc` frame whose archive validates (the `AsJson` field is
+/// a valid string) but whose text is not JSON. `access` succeeds, and deserializing the view
+/// fails with the same typed error as `decode`: the harness had assumed a validated view
+/// always deserializes. The library was right; the harness and these tests now compare both.
+#[test]
+fn fuzz_hybrid_validated_view_with_invalid_json_text() {
+    let input = include_bytes!("../fuzz/regressions/hybrid-asjson-not-json.bin");
+    let codec = HybridCodec::<Rpc>::new();
+    let frame = aligned(input);
+    let decode_err = codec.decode(&frame).unwrap_err();
+    assert_eq!(
+        decode_err.kind(),
+        zerocodec::ErrorKind::Corrupt,
+        "{decode_err}"
+    );
+    let view = codec.access(&frame).unwrap();
+    let err = zerocodec::archive::deserialize_archived::<Rpc>(view).unwrap_err();
+    assert_eq!(err.kind(), decode_err.kind());
+    let owned = codec.access_owned(Bytes::copy_from_slice(input)).unwrap();
+    assert_eq!(owned.deserialize().unwrap_err().kind(), decode_err.kind());
+    feed_bounded(input);
 }

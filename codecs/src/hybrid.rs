@@ -648,7 +648,9 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
                 )?;
                 check_decompressed(header, out.len())?;
                 let archive = if header.codec == CodecId::RKYV {
-                    OwnedArchive::from_aligned_vec(out)?
+                    // Validated with this codec's depth cap; `Bytes::from_owner` keeps the
+                    // aligned buffer without a copy.
+                    self.rkyv.access_owned(Bytes::from_owner(out))?
                 } else {
                     self.archive_json(&out)?
                 };
