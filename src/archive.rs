@@ -485,8 +485,18 @@ impl<T: ZeroCopy> OwnedArchive<T> {
     ///
     /// As [`access`].
     pub fn from_pooled(buf: PooledBuf) -> Result<Self> {
+        Self::from_pooled_with_depth(buf, DEFAULT_MAX_DEPTH)
+    }
+
+    /// [`from_pooled`](Self::from_pooled) with an explicit validation nesting cap (a codec's
+    /// own, for example [`RkyvCodec::with_max_depth`](https://docs.rs/zerocodec-codecs)).
+    ///
+    /// # Errors
+    ///
+    /// As [`access_with_depth`].
+    pub fn from_pooled_with_depth(buf: PooledBuf, max_depth: usize) -> Result<Self> {
         let len = buf.len();
-        Self::new(Storage::Pooled(buf), 0..len, DEFAULT_MAX_DEPTH)
+        Self::new(Storage::Pooled(buf), 0..len, max_depth)
     }
 
     /// Validates the archive at `range` inside a pooled buffer (for example the payload of a

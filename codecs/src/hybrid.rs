@@ -607,7 +607,8 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
                 let mut out = BufferPool::global().take();
                 frame::decompress_payload(&frame, transform, &mut out)?;
                 let archive = if header.codec == CodecId::RKYV {
-                    OwnedArchive::from_pooled(out)?
+                    // Validated with this codec's depth cap, keeping the pooled buffer.
+                    OwnedArchive::from_pooled_with_depth(out, self.rkyv.max_depth())?
                 } else {
                     self.archive_json(&out)?
                 };
