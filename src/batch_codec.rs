@@ -8,7 +8,7 @@ use crate::batch::Batch;
 use crate::buf::EncodeBuf;
 use crate::codec::{Codec, CodecId};
 use crate::error::{Error, ErrorKind, Result};
-use crate::frame::{self, EXTENDED_HEADER_LEN, Frame, FrameHeader, FrameWriter};
+use crate::frame::{self, Frame, FrameHeader, FrameWriter};
 use crate::message::Message;
 use crate::pool::BufferPool;
 use crate::transform::{CompressionId, Transform};
@@ -48,6 +48,7 @@ use crate::transform::{CompressionId, Transform};
 /// ```
 pub struct BatchCodec<T> {
     checksum: bool,
+    version: u8,
     max_depth: usize,
     _type: PhantomData<fn() -> T>,
 }
@@ -60,6 +61,7 @@ impl<T> BatchCodec<T> {
     pub const fn new() -> Self {
         Self {
             checksum: false,
+            version: frame::VERSION,
             max_depth: DEFAULT_MAX_DEPTH,
             _type: PhantomData,
         }
@@ -69,6 +71,18 @@ impl<T> BatchCodec<T> {
     #[must_use]
     pub const fn with_checksum(mut self, on: bool) -> Self {
         self.checksum = on;
+        self
+    }
+
+    /// Writes frames in format `version` (one of [`frame::VERSIONS`]; the current one by
+    /// default). Readers read every version.
+    ///
+    /// # Panics
+    ///
+    /// If `version` is not one of [`frame::VERSIONS`].
+    #[must_use]
+    pub const fn with_format_version(mut self, version: u8) -> Self {
+        self.version = frame::writable_version(version);
         self
     }
 
@@ -82,7 +96,9 @@ impl<T> BatchCodec<T> {
 
 impl<T: Message> BatchCodec<T> {
     fn header(&self) -> FrameHeader {
-        let header = FrameHeader::new(CodecId::BATCH).with_fingerprint(T::SCHEMA_FINGERPRINT);
+        let header = FrameHeader::new(CodecId::BATCH)
+            .with_version(self.version)
+            .with_fingerprint(T::SCHEMA_FINGERPRINT);
         if self.checksum {
             header.with_checksum()
         } else {
@@ -147,6 +163,7 @@ impl<T> fmt::Debug for BatchCodec<T> {
         f.debug_struct("BatchCodec")
             .field("type", &std::any::type_name::<T>())
             .field("checksum", &self.checksum)
+            .field("format_version", &self.version)
             .field("max_depth", &self.max_depth)
             .finish()
     }
@@ -163,7 +180,7 @@ impl<T: ZeroCopy + Message> Codec<Batch<T>> for BatchCodec<T> {
 
     fn encode_into<B: EncodeBuf>(&self, batch: &Batch<T>, out: &mut B) -> Result<()> {
         let header = self.header();
-        let writer = FrameWriter::begin(out, header.len());
+        let writer = FrameWriter::begin(out, header.reserve_len());
         out.extend_from_slice(batch.as_bytes());
         writer.finish(out, header).map(drop)
     }
@@ -203,7 +220,13 @@ impl<T: ZeroCopy + Message> Codec<Batch<T>> for BatchCodec<T> {
                 frame::MAX_PAYLOAD_LEN as u64,
             ));
         };
-        let writer = FrameWriter::begin(out, EXTENDED_HEADER_LEN);
+        let mut reserve = self.header().with_compression(
+            CompressionId(u8::MAX),
+            transform.dictionary_id(),
+            raw_len,
+        );
+        reserve.payload_len = raw_len;
+        let writer = FrameWriter::begin(out, reserve.reserve_len());
         let compression = match transform.compress_into(raw, out) {
             Ok(compression) => compression,
             Err(err) => {

@@ -5,16 +5,45 @@
 //! schema fingerprint, a compression dictionary and a CRC-32C checksum. `docs/wire-format.md`
 //! is the normative description; this module implements it and the table below mirrors it.
 //!
-//! # Byte table (format version 1)
+//! # Byte tables
 //!
-//! All integers are little-endian. The header is 16 bytes (*base*) or 32 bytes (*base* +
-//! *extension*), always a multiple of 16, so the payload of a frame that starts 16-byte
-//! aligned is itself 16-byte aligned and an rkyv payload is read in place.
+//! All integers are little-endian. A reader reads both versions; a writer writes
+//! [`VERSION`] (2) unless told to write version 1 ([`FrameHeader::with_version`]) while
+//! readers that only know version 1 are still deployed.
+//!
+//! ## Version 2 (written by default)
+//!
+//! Only the fields a frame uses are present, in this order:
+//!
+//! | size | field | value |
+//! |---|---|---|
+//! | 1 | magic | [`MAGIC`] (`0xFA`) |
+//! | 1 | format version | `2` |
+//! | 1 | payload codec id | [`CodecId`]: 1 = JSON, 2 = rkyv, 4 = batch; never 0 |
+//! | 1 | flags | [`FLAG_CHECKSUM`] \| [`FLAG_FINGERPRINT`] \| [`FLAG_DICTIONARY`] \| [`FLAG_COMPRESSED`]; other bits must be 0 |
+//! | 1 | compression id | [`CompressionId`], never 0; only with [`FLAG_COMPRESSED`] |
+//! | 4 | checksum | CRC-32C (see [`checksum`]); only with [`FLAG_CHECKSUM`] |
+//! | 1..=5 | payload length | unsigned LEB128 in its shortest form, at most `u32::MAX` |
+//! | 8 | schema fingerprint | [`Message::SCHEMA_FINGERPRINT`](crate::Message); only with [`FLAG_FINGERPRINT`] |
+//! | 4 | dictionary id | only with [`FLAG_DICTIONARY`], which needs [`FLAG_COMPRESSED`] |
+//! | 0..=15 | padding | zero bytes up to the next multiple of 16; only without [`FLAG_COMPRESSED`] |
+//!
+//! A payload stored raw is padded to 16 bytes (16 or 32 in practice: 16 for a fingerprinted
+//! rkyv frame of up to 256 MiB), so the payload of a frame that starts 16-byte aligned is
+//! itself 16-byte aligned and an rkyv payload is read in place. A compressed payload is
+//! decompressed into an aligned buffer anyway, so its header is not padded: a small
+//! compressed message pays 15 to 19 bytes of header, not 32. The compressed formats carry
+//! their own decompressed size (zstd's frame content size, lz4's length prefix), which the
+//! [`Transform`] checks against its limit before allocating, so version 2 does not repeat it.
+//!
+//! ## Version 1
+//!
+//! The header is 16 bytes (*base*) or 32 bytes (*base* + *extension*).
 //!
 //! | offset | size | field | value |
 //! |---|---|---|---|
 //! | 0 | 1 | magic | [`MAGIC`] (`0xFA`) |
-//! | 1 | 1 | format version | [`VERSION`] (`1`) |
+//! | 1 | 1 | format version | `1` |
 //! | 2 | 1 | payload codec id | [`CodecId`]: 1 = JSON, 2 = rkyv; never 0 |
 //! | 3 | 1 | compression id | [`CompressionId`]: 0 = stored raw |
 //! | 4 | 1 | flags | [`FLAG_CHECKSUM`] \| [`FLAG_FINGERPRINT`] \| [`FLAG_DICTIONARY`]; other bits ([`RESERVED_FLAGS`]) must be 0 |
@@ -27,8 +56,11 @@
 //!
 //! Bytes 16..32 (the extension) are present exactly when [`FLAG_FINGERPRINT`] or
 //! [`FLAG_DICTIONARY`] is set or the compression id is not 0; otherwise the header ends at
-//! byte 16. A field whose flag is clear must be 0, and [`FLAG_DICTIONARY`] is only valid on a
-//! compressed payload, so every frame has exactly one encoding.
+//! byte 16.
+//!
+//! In both versions a field whose flag is clear is absent (version 2) or 0 (version 1), and
+//! [`FLAG_DICTIONARY`] is only valid on a compressed payload, so every frame has exactly one
+//! encoding.
 //!
 //! # Why these choices
 //!
@@ -38,30 +70,39 @@
 //!   certainty. `0xFE` and `0xFF` were avoided because they begin UTF-16 byte-order marks.
 //! - **CRC-32C** (the `crc32c` crate): hardware-accelerated on x86-64 (SSE 4.2) and aarch64,
 //!   with a table fallback; the checksum of Kafka record batches, ext4 and iSCSI, which is
-//!   the broker use case; it detects every burst error up to 32 bits, and 4 bytes keep the base
-//!   header at 16. A 64-bit hash (xxh3) would be a little faster in software but needs 8
+//!   the broker use case; it detects every burst error up to 32 bits in 4 bytes. A 64-bit hash (xxh3) would be a little faster in software but needs 8
 //!   bytes and is not a standard storage checksum. The checksum covers the header too (except
 //!   its own field), so a flipped codec id or length is caught, not handed to the wrong decoder.
 //! - **32-bit lengths**: rkyv archives use 32-bit relative pointers, so a payload cannot exceed
 //!   4 GiB anyway; [`MAX_PAYLOAD_LEN`].
-//! - **The uncompressed length** lets a reader check it against its decompression limit
-//!   *before* decompressing anything.
+//! - **Version 2's variable layout**: version 1's fixed 16/32-byte header cost a 90-byte
+//!   dictionary-compressed chat message a third of its size. Version 2 keeps every check
+//!   (magic, version, codec, fingerprint, checksum, exact lengths, one encoding per frame) in
+//!   15 to 19 bytes for such a message, and 16 for a fingerprinted raw rkyv frame (32 in
+//!   version 1).
+//! - **LEB128 payload length**: a writer knows a compressed payload's length before it
+//!   writes its header; for a raw payload it reserves the header assuming a length under
+//!   256 MiB, which is exact whatever the length except for a fingerprinted frame without a
+//!   checksum of 256 MiB or more, whose payload [`FrameWriter::finish`] then moves once.
 //!
 //! # Compatibility policy
 //!
 //! The version byte changes whenever the layout or the meaning of any field changes, including
 //! giving a reserved bit or byte a meaning. A reader:
 //!
-//! - reads every version it knows (this one reads version 1) and keeps reading them forever;
+//! - reads every version it knows (this one reads versions 1 and 2) and keeps reading them
+//!   forever;
 //! - rejects a newer or unknown version with [`ErrorKind::UnknownVersion`], naming the version
 //!   found and the versions it reads, without looking at anything past byte 1;
 //! - rejects a set reserved bit or byte with [`ErrorKind::Corrupt`] (they are never set by a
 //!   writer of this version, so a set one means corruption or a mislabelled newer frame).
 //!
-//! A writer writes the oldest version that can represent what it sends, so rolling out a new
-//! version is: first deploy readers that know it, then switch writers. Golden frames in
-//! `tests/golden/` hold version 1 still; changing the format means a new version and new golden
-//! files, never edited old ones.
+//! A writer writes the current version by default and can be told to write an older one
+//! ([`FrameHeader::with_version`], `HybridCodec::with_format_version`), so rolling out a new
+//! version is: first deploy readers that know it (pinning writers to the old version where
+//! old readers remain), then let writers write it. Golden frames in `tests/golden/` hold
+//! both versions still; changing the format means a new version and new golden files, never
+//! edited old ones.
 //!
 //! # Examples
 //!
@@ -89,13 +130,15 @@ use crate::transform::{CompressionId, Transform};
 
 /// First byte of every frame. Never valid in UTF-8, so never the start of a JSON text.
 pub const MAGIC: u8 = 0xFA;
-/// The format version this module writes, and the only one it reads.
-pub const VERSION: u8 = 1;
-/// Length of the base header (no fingerprint, dictionary or compression).
+/// The format version writers write by default (the newest this module knows).
+pub const VERSION: u8 = 2;
+/// The format versions this module reads (and can write).
+pub const VERSIONS: [u8; 2] = [1, 2];
+/// Length of a version 1 base header (no fingerprint, dictionary or compression).
 pub const BASE_HEADER_LEN: usize = 16;
-/// Length of the header with its extension.
+/// Length of a version 1 header with its extension.
 pub const EXTENDED_HEADER_LEN: usize = 32;
-/// The longest header of this version.
+/// The longest header of any version.
 pub const MAX_HEADER_LEN: usize = EXTENDED_HEADER_LEN;
 /// The largest payload a frame can carry (the length field is 32 bits).
 pub const MAX_PAYLOAD_LEN: usize = u32::MAX as usize;
@@ -104,24 +147,110 @@ pub const MAX_PAYLOAD_LEN: usize = u32::MAX as usize;
 pub const FLAG_CHECKSUM: u8 = 0b0000_0001;
 /// Flag: the schema fingerprint field is set (header extension present).
 pub const FLAG_FINGERPRINT: u8 = 0b0000_0010;
-/// Flag: the dictionary id field is set (header extension present; compressed payloads only).
+/// Flag: the dictionary id field is set (compressed payloads only).
 pub const FLAG_DICTIONARY: u8 = 0b0000_0100;
+/// Flag (version 2): the payload is compressed and the compression id byte is present.
+pub const FLAG_COMPRESSED: u8 = 0b0000_1000;
 /// Flag bits version 1 does not define; they must be 0.
 pub const RESERVED_FLAGS: u8 = !(FLAG_CHECKSUM | FLAG_FINGERPRINT | FLAG_DICTIONARY);
+/// Flag bits version 2 does not define; they must be 0.
+pub const RESERVED_FLAGS_V2: u8 = RESERVED_FLAGS & !FLAG_COMPRESSED;
 
-/// Offset of the checksum field, which the checksum itself skips.
-const CHECKSUM_AT: Range<usize> = 12..16;
+/// Length of the checksum field, which the checksum itself skips.
+const CHECKSUM_LEN: usize = 4;
+/// Offset of the checksum field in a version 1 header.
+const V1_CHECKSUM_AT: usize = 12;
+/// The longest payload length that keeps a fingerprinted raw version 2 header at 16 bytes
+/// (its LEB128 form takes at most 4 bytes): writers reserve room assuming no more.
+const V2_RESERVE_PAYLOAD_LEN: u32 = (1 << 28) - 1;
 
-/// The checksum of a contiguous frame whose header is `header_len` bytes: the same value as
-/// [`checksum`], in two passes instead of three (header bytes 16.. and the payload are
-/// adjacent).
+/// The checksum of a contiguous frame whose checksum field starts at `at`: the same value as
+/// [`checksum`], in two passes (the header after the field and the payload are adjacent).
 #[inline]
-fn checksum_contiguous(frame: &[u8], header_len: usize) -> u32 {
-    let crc = crc32c::crc32c(&frame[..CHECKSUM_AT.start]);
-    if header_len > CHECKSUM_AT.end {
-        crc32c::crc32c_append(crc, &frame[CHECKSUM_AT.end..])
+fn checksum_contiguous(frame: &[u8], at: usize) -> u32 {
+    let crc = crc32c::crc32c(&frame[..at]);
+    crc32c::crc32c_append(crc, &frame[at + CHECKSUM_LEN..])
+}
+
+/// Where the checksum field sits in the header that starts `header`, from its version and
+/// flags bytes (version 1: byte 12; version 2: right after the flags and compression id).
+#[inline]
+fn checksum_offset(header: &[u8]) -> usize {
+    match header.get(1) {
+        Some(1) => V1_CHECKSUM_AT,
+        _ => 4 + usize::from(header.get(3).is_some_and(|f| f & FLAG_COMPRESSED != 0)),
+    }
+}
+
+/// `version` if it is one of [`VERSIONS`], for the builders that pin a writer's version.
+///
+/// # Panics
+///
+/// If it is not: a writer pinned to a version this crate cannot write is a programming error.
+#[inline]
+pub const fn writable_version(version: u8) -> u8 {
+    assert!(
+        version == 1 || version == 2,
+        "zerocodec frames have format versions 1 and 2"
+    );
+    version
+}
+
+/// Bytes of the shortest LEB128 form of `value`.
+#[inline]
+const fn leb128_len(value: u32) -> usize {
+    match value {
+        0..0x80 => 1,
+        0x80..0x4000 => 2,
+        0x4000..0x20_0000 => 3,
+        0x20_0000..0x1000_0000 => 4,
+        _ => 5,
+    }
+}
+
+/// Writes the shortest LEB128 form of `value` at `out[at..]`; returns the bytes written.
+#[inline]
+fn write_leb128(out: &mut [u8], at: usize, mut value: u32) -> usize {
+    let mut i = at;
+    while value >= 0x80 {
+        out[i] = (value as u8) | 0x80;
+        value >>= 7;
+        i += 1;
+    }
+    out[i] = value as u8;
+    i + 1 - at
+}
+
+/// Why a LEB128 length could not be read.
+enum Leb128Error {
+    /// The bytes end inside it.
+    Short,
+    /// Longer than its shortest form, or over `u32::MAX`.
+    Invalid,
+}
+
+/// Reads a shortest-form LEB128 `u32` at the start of `bytes`: the value and its length.
+#[inline]
+fn read_leb128(bytes: &[u8]) -> std::result::Result<(u32, usize), Leb128Error> {
+    let mut value = 0u32;
+    for (i, &byte) in bytes.iter().take(5).enumerate() {
+        let bits = u32::from(byte & 0x7F);
+        if i == 4 && byte > 0x0F {
+            return Err(Leb128Error::Invalid);
+        }
+        value |= bits << (7 * i);
+        if byte & 0x80 == 0 {
+            // A last byte of 0 after the first means a longer form than needed.
+            if i > 0 && byte == 0 {
+                return Err(Leb128Error::Invalid);
+            }
+            return Ok((value, i + 1));
+        }
+    }
+    if bytes.len() < 5 {
+        Err(Leb128Error::Short)
     } else {
-        crc32c::crc32c_append(crc, &frame[header_len..])
+        Err(Leb128Error::Invalid)
     }
 }
 
@@ -132,24 +261,28 @@ pub fn is_frame(bytes: &[u8]) -> bool {
     bytes.first() == Some(&MAGIC)
 }
 
-/// The CRC-32C a frame carries: over the header bytes except the checksum field (bytes
-/// 0..12 and 16..header end), then the payload as stored.
+/// The CRC-32C a frame carries: over the header bytes except the checksum field (version 1:
+/// bytes 0..12 and 16..; version 2: all but the 4 bytes after the flags and compression id),
+/// then the payload as stored.
 #[inline]
 pub fn checksum(header: &[u8], payload: &[u8]) -> u32 {
-    let head = header.get(..CHECKSUM_AT.start).unwrap_or(header);
-    let tail = header.get(CHECKSUM_AT.end..).unwrap_or(&[]);
+    let at = checksum_offset(header);
+    let head = header.get(..at).unwrap_or(header);
+    let tail = header.get(at + CHECKSUM_LEN..).unwrap_or(&[]);
     let crc = crc32c::crc32c(head);
     let crc = crc32c::crc32c_append(crc, tail);
     crc32c::crc32c_append(crc, payload)
 }
 
-/// A parsed (or to-be-written) frame header. See the [module docs](self) for the byte table.
+/// A parsed (or to-be-written) frame header. See the [module docs](self) for the byte tables.
 ///
 /// Fields are public for reading; build one with [`FrameHeader::new`] and the `with_*`
 /// methods, since later format versions may add fields.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FrameHeader {
+    /// The format version the header is (or will be) written in.
+    pub version: u8,
     /// The codec that wrote the payload.
     pub codec: CodecId,
     /// How the payload is stored ([`CompressionId::NONE`]: raw).
@@ -162,15 +295,18 @@ pub struct FrameHeader {
     pub fingerprint: Option<u64>,
     /// The compression dictionary, when the payload was compressed with one.
     pub dictionary: Option<u32>,
-    /// The payload length before compression (`Some` exactly when compressed).
+    /// The payload length before compression, as version 1 records it (`Some` exactly when a
+    /// version 1 payload is compressed; version 2 leaves it to the compressed format).
     pub uncompressed_len: Option<u32>,
 }
 
 impl FrameHeader {
-    /// A header for a raw payload written by `codec`, with no optional fields.
+    /// A header of the current [`VERSION`] for a raw payload written by `codec`, with no
+    /// optional fields.
     #[inline]
     pub const fn new(codec: CodecId) -> Self {
         Self {
+            version: VERSION,
             codec,
             compression: CompressionId::NONE,
             payload_len: 0,
@@ -179,6 +315,19 @@ impl FrameHeader {
             dictionary: None,
             uncompressed_len: None,
         }
+    }
+
+    /// Writes the header in format `version` (one of [`VERSIONS`]): version 1 for readers
+    /// that do not know version 2 yet.
+    ///
+    /// # Panics
+    ///
+    /// If `version` is not one of [`VERSIONS`].
+    #[inline]
+    #[must_use]
+    pub const fn with_version(mut self, version: u8) -> Self {
+        self.version = writable_version(version);
+        self
     }
 
     /// Asks for a checksum: [`FrameWriter::finish`] computes it.
@@ -198,7 +347,8 @@ impl FrameHeader {
     }
 
     /// Records that the payload is compressed with `compression` (and `dictionary`) from
-    /// `uncompressed_len` bytes. [`CompressionId::NONE`] clears all three.
+    /// `uncompressed_len` bytes (written by version 1 only). [`CompressionId::NONE`] clears
+    /// all three.
     #[inline]
     #[must_use]
     pub const fn with_compression(
@@ -219,6 +369,12 @@ impl FrameHeader {
         self
     }
 
+    /// True if the payload is compressed.
+    #[inline]
+    pub const fn is_compressed(&self) -> bool {
+        self.compression.0 != CompressionId::NONE.0
+    }
+
     /// The flags byte this header is written with.
     #[inline]
     pub const fn flags(&self) -> u8 {
@@ -232,26 +388,66 @@ impl FrameHeader {
         if self.dictionary.is_some() {
             flags |= FLAG_DICTIONARY;
         }
+        if self.version != 1 && self.is_compressed() {
+            flags |= FLAG_COMPRESSED;
+        }
         flags
     }
 
-    /// True if the header has its 16-byte extension (fingerprint, dictionary, compression).
+    /// True if a version 1 header has its 16-byte extension (fingerprint, dictionary,
+    /// compression).
     #[inline]
     pub const fn is_extended(&self) -> bool {
-        self.fingerprint.is_some()
-            || self.dictionary.is_some()
-            || self.compression.0 != CompressionId::NONE.0
+        self.fingerprint.is_some() || self.dictionary.is_some() || self.is_compressed()
     }
 
-    /// The header's length in bytes: [`BASE_HEADER_LEN`] or [`EXTENDED_HEADER_LEN`].
+    /// Where the checksum field starts (when the header has one).
+    #[inline]
+    const fn checksum_at(&self) -> usize {
+        if self.version == 1 {
+            V1_CHECKSUM_AT
+        } else {
+            4 + self.is_compressed() as usize
+        }
+    }
+
+    /// Bytes of a version 2 header before its padding.
+    #[inline]
+    const fn v2_fields_len(&self) -> usize {
+        4 + self.is_compressed() as usize
+            + if self.checksum.is_some() { 4 } else { 0 }
+            + leb128_len(self.payload_len)
+            + if self.fingerprint.is_some() { 8 } else { 0 }
+            + if self.dictionary.is_some() { 4 } else { 0 }
+    }
+
+    /// The header's length in bytes, for its current [`payload_len`](Self::payload_len).
     #[inline]
     #[allow(clippy::len_without_is_empty, reason = "a header is never empty")]
     pub const fn len(&self) -> usize {
-        if self.is_extended() {
-            EXTENDED_HEADER_LEN
+        if self.version == 1 {
+            if self.is_extended() {
+                EXTENDED_HEADER_LEN
+            } else {
+                BASE_HEADER_LEN
+            }
+        } else if self.is_compressed() {
+            self.v2_fields_len()
         } else {
-            BASE_HEADER_LEN
+            self.v2_fields_len().next_multiple_of(16)
         }
+    }
+
+    /// The room to reserve for this header before writing a payload of unknown length: exact
+    /// for a raw payload under 256 MiB, at least enough for a compressed payload of up to
+    /// [`payload_len`](Self::payload_len) bytes (set it to the uncompressed length).
+    #[inline]
+    pub const fn reserve_len(&self) -> usize {
+        let mut header = *self;
+        if !self.is_compressed() {
+            header.payload_len = V2_RESERVE_PAYLOAD_LEN;
+        }
+        header.len()
     }
 
     /// Where the payload sits in the frame.
@@ -272,15 +468,36 @@ impl FrameHeader {
     pub fn to_bytes(&self) -> [u8; MAX_HEADER_LEN] {
         let mut b = [0u8; MAX_HEADER_LEN];
         b[0] = MAGIC;
-        b[1] = VERSION;
+        b[1] = self.version;
         b[2] = self.codec.0;
-        b[3] = self.compression.0;
-        b[4] = self.flags();
-        b[8..12].copy_from_slice(&self.payload_len.to_le_bytes());
-        b[12..16].copy_from_slice(&self.checksum.unwrap_or(0).to_le_bytes());
-        b[16..24].copy_from_slice(&self.fingerprint.unwrap_or(0).to_le_bytes());
-        b[24..28].copy_from_slice(&self.dictionary.unwrap_or(0).to_le_bytes());
-        b[28..32].copy_from_slice(&self.uncompressed_len.unwrap_or(0).to_le_bytes());
+        if self.version == 1 {
+            b[3] = self.compression.0;
+            b[4] = self.flags();
+            b[8..12].copy_from_slice(&self.payload_len.to_le_bytes());
+            b[12..16].copy_from_slice(&self.checksum.unwrap_or(0).to_le_bytes());
+            b[16..24].copy_from_slice(&self.fingerprint.unwrap_or(0).to_le_bytes());
+            b[24..28].copy_from_slice(&self.dictionary.unwrap_or(0).to_le_bytes());
+            b[28..32].copy_from_slice(&self.uncompressed_len.unwrap_or(0).to_le_bytes());
+            return b;
+        }
+        b[3] = self.flags();
+        let mut at = 4;
+        if self.is_compressed() {
+            b[at] = self.compression.0;
+            at += 1;
+        }
+        if let Some(checksum) = self.checksum {
+            b[at..at + 4].copy_from_slice(&checksum.to_le_bytes());
+            at += 4;
+        }
+        at += write_leb128(&mut b, at, self.payload_len);
+        if let Some(fingerprint) = self.fingerprint {
+            b[at..at + 8].copy_from_slice(&fingerprint.to_le_bytes());
+            at += 8;
+        }
+        if let Some(dictionary) = self.dictionary {
+            b[at..at + 4].copy_from_slice(&dictionary.to_le_bytes());
+        }
         b
     }
 
@@ -290,11 +507,91 @@ impl FrameHeader {
     ///
     /// - [`ErrorKind::Incomplete`] if `bytes` is shorter than the header;
     /// - [`ErrorKind::Corrupt`] if the first byte is not [`MAGIC`], a reserved bit or byte is
-    ///   set, a field is set without its flag, or a dictionary is named for a raw payload;
-    /// - [`ErrorKind::UnknownVersion`] for a version other than [`VERSION`];
+    ///   set, a field is set without its flag, a dictionary is named for a raw payload, or
+    ///   the payload length is not in its shortest form;
+    /// - [`ErrorKind::UnknownVersion`] for a version not in [`VERSIONS`];
     /// - [`ErrorKind::UnknownCodec`] for codec id 0.
     #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Self> {
+        match bytes.get(1) {
+            Some(2) if bytes[0] == MAGIC => Self::parse_v2(bytes),
+            _ => Self::parse_v1(bytes),
+        }
+    }
+
+    /// Parses a version 2 header (magic and version already seen).
+    #[inline]
+    fn parse_v2(bytes: &[u8]) -> Result<Self> {
+        let Some(&[_, _, codec, flags]) = bytes.first_chunk::<4>() else {
+            return Err(short_header(bytes, 4));
+        };
+        if codec == 0 {
+            return Err(codec_zero());
+        }
+        if flags & RESERVED_FLAGS_V2 != 0 {
+            return Err(reserved_flags(flags));
+        }
+        let compressed = flags & FLAG_COMPRESSED != 0;
+        let mut header = Self::new(CodecId(codec));
+        let mut at = 4;
+        if compressed {
+            let Some(&id) = bytes.get(at) else {
+                return Err(short_header(bytes, at + 1));
+            };
+            if id == 0 {
+                return Err(Error::corrupt(
+                    "frame is flagged compressed but names compression id 0: expected an \
+                     algorithm id from 1 to 255",
+                ));
+            }
+            header.compression = CompressionId(id);
+            at += 1;
+        }
+        if flags & FLAG_CHECKSUM != 0 {
+            header.checksum = Some(le_u32_at(bytes, at)?);
+            at += 4;
+        }
+        header.payload_len = match read_leb128(bytes.get(at..).unwrap_or(&[])) {
+            Ok((len, n)) => {
+                at += n;
+                len
+            }
+            Err(Leb128Error::Short) => return Err(short_header(bytes, at + 5)),
+            Err(Leb128Error::Invalid) => return Err(bad_leb128(&bytes[at..])),
+        };
+        if flags & FLAG_FINGERPRINT != 0 {
+            let Some(word) = bytes.get(at..at + 8) else {
+                return Err(short_header(bytes, at + 8));
+            };
+            let mut fingerprint = [0u8; 8];
+            fingerprint.copy_from_slice(word);
+            header.fingerprint = Some(u64::from_le_bytes(fingerprint));
+            at += 8;
+        }
+        if flags & FLAG_DICTIONARY != 0 {
+            if !compressed {
+                return Err(dictionary_on_raw(le_u32_at(bytes, at).unwrap_or(0)));
+            }
+            header.dictionary = Some(le_u32_at(bytes, at)?);
+            at += 4;
+        }
+        if !compressed {
+            let end = at.next_multiple_of(16);
+            let Some(padding) = bytes.get(at..end) else {
+                return Err(short_header(bytes, end));
+            };
+            if padding.iter().any(|&b| b != 0) {
+                return Err(Error::corrupt(format!(
+                    "frame header padding (bytes {at}..{end}) must be 0, found {padding:02x?}"
+                )));
+            }
+        }
+        Ok(header)
+    }
+
+    /// Parses a version 1 header, or says why the bytes are not one of any version.
+    #[inline]
+    fn parse_v1(bytes: &[u8]) -> Result<Self> {
         match Self::parse_fast(bytes) {
             Some(header) => Ok(header),
             None => Err(match Self::parse_diagnosing(bytes) {
@@ -306,8 +603,8 @@ impl FrameHeader {
         }
     }
 
-    /// The hot path: every rule of the byte table, with no error construction. `None` means
-    /// "invalid"; [`parse_diagnosing`](Self::parse_diagnosing) then says why.
+    /// The version 1 hot path: every rule of the byte table, with no error construction.
+    /// `None` means "invalid"; [`parse_diagnosing`](Self::parse_diagnosing) then says why.
     #[inline]
     fn parse_fast(bytes: &[u8]) -> Option<Self> {
         let base = bytes.first_chunk::<BASE_HEADER_LEN>()?;
@@ -316,7 +613,7 @@ impl FrameHeader {
         let checksum = le_u32(base, 12);
         let has_checksum = flags & FLAG_CHECKSUM != 0;
         if base[0] != MAGIC
-            || base[1] != VERSION
+            || base[1] != 1
             || base[2] == 0
             || flags & RESERVED_FLAGS != 0
             || (base[5] | base[6] | base[7]) != 0
@@ -325,6 +622,7 @@ impl FrameHeader {
             return None;
         }
         let mut header = Self {
+            version: 1,
             codec: CodecId(base[2]),
             compression,
             payload_len: le_u32(base, 8),
@@ -365,22 +663,17 @@ impl FrameHeader {
         if base[0] != MAGIC {
             return Err(bad_magic(base[0]));
         }
-        if base[1] != VERSION {
+        if base[1] != 1 {
             return Err(unknown_version(base[1]));
         }
         let codec = CodecId(base[2]);
         if codec.0 == 0 {
-            return Err(Error::new(
-                ErrorKind::UnknownCodec,
-                "frame names codec id 0, which is never valid: expected a codec id from 1 to 255",
-            ));
+            return Err(codec_zero());
         }
         let compression = CompressionId(base[3]);
         let flags = base[4];
         if flags & RESERVED_FLAGS != 0 {
-            return Err(Error::corrupt(format!(
-                "frame flags: reserved bits must be 0, found flags {flags:#010b}"
-            )));
+            return Err(reserved_flags(flags));
         }
         if base[5..8] != [0, 0, 0] {
             return Err(Error::corrupt(format!(
@@ -397,6 +690,7 @@ impl FrameHeader {
             None
         };
         let mut header = Self {
+            version: 1,
             codec,
             compression,
             payload_len,
@@ -424,10 +718,7 @@ impl FrameHeader {
         };
         header.dictionary = if flags & FLAG_DICTIONARY != 0 {
             if compression == CompressionId::NONE {
-                return Err(Error::corrupt(format!(
-                    "frame names dictionary {dictionary} for a payload stored raw: expected \
-                     the dictionary flag only with a compression id other than 0"
-                )));
+                return Err(dictionary_on_raw(dictionary));
             }
             Some(dictionary)
         } else {
@@ -458,6 +749,47 @@ fn le_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(word)
 }
 
+/// The little-endian `u32` at `bytes[at..]`, or the error of a header cut short there.
+#[inline]
+fn le_u32_at(bytes: &[u8], at: usize) -> Result<u32> {
+    match bytes.get(at..at + 4) {
+        Some(word) => Ok(le_u32(word, 0)),
+        None => Err(short_header(bytes, at + 4)),
+    }
+}
+
+#[cold]
+fn codec_zero() -> Error {
+    Error::new(
+        ErrorKind::UnknownCodec,
+        "frame names codec id 0, which is never valid: expected a codec id from 1 to 255",
+    )
+}
+
+#[cold]
+fn reserved_flags(flags: u8) -> Error {
+    Error::corrupt(format!(
+        "frame flags: reserved bits must be 0, found flags {flags:#010b}"
+    ))
+}
+
+#[cold]
+fn dictionary_on_raw(dictionary: u32) -> Error {
+    Error::corrupt(format!(
+        "frame names dictionary {dictionary} for a payload stored raw: expected the \
+         dictionary flag only with a compressed payload"
+    ))
+}
+
+#[cold]
+fn bad_leb128(bytes: &[u8]) -> Error {
+    Error::corrupt(format!(
+        "frame payload length: expected LEB128 in its shortest form, at most {}, found {:02x?}",
+        u32::MAX,
+        &bytes[..bytes.len().min(5)]
+    ))
+}
+
 fn expect_zero(field: &str, flag: u8, value: u64) -> Result<()> {
     if value == 0 {
         Ok(())
@@ -484,7 +816,7 @@ fn bad_magic(found: u8) -> Error {
 fn unknown_version(found: u8) -> Error {
     Error::new(
         ErrorKind::UnknownVersion,
-        format!("frame format version {found} is unknown: this reader reads version {VERSION}"),
+        format!("frame format version {found} is unknown: this reader reads versions 1 and 2"),
     )
 }
 
@@ -528,7 +860,7 @@ impl<'a> Frame<'a> {
         }
         let (frame_bytes, rest) = bytes.split_at(end);
         if let Some(stored) = header.checksum {
-            let computed = checksum_contiguous(frame_bytes, header.len());
+            let computed = checksum_contiguous(frame_bytes, header.checksum_at());
             if computed != stored {
                 return Err(checksum_mismatch(stored, computed));
             }
@@ -604,9 +936,11 @@ fn trailing(header: &FrameHeader, found: usize) -> Error {
 /// Decompresses the payload of a compressed `frame` with `transform`, appending the original
 /// bytes to `out` (the shared read path of every framed codec).
 ///
-/// The frame's recorded uncompressed length is checked against the transform's
+/// A version 1 frame's recorded uncompressed length is checked against the transform's
 /// [`max_decompressed_len`](Transform::max_decompressed_len) *before* anything is reserved,
-/// and the output must have exactly that length.
+/// and the output must have exactly that length. A version 2 frame leaves the size to the
+/// compressed format, which the transform checks against the same limit before allocating
+/// (its contract).
 ///
 /// # Errors
 ///
@@ -618,7 +952,15 @@ pub fn decompress_payload<X: Transform, B: EncodeBuf>(
     out: &mut B,
 ) -> Result<()> {
     let header = frame.header();
-    let expected = header.uncompressed_len.unwrap_or(0) as usize;
+    let Some(expected) = header.uncompressed_len else {
+        return transform.decompress_into(
+            header.compression,
+            header.dictionary,
+            frame.payload(),
+            out,
+        );
+    };
+    let expected = expected as usize;
     let max = transform.max_decompressed_len();
     if expected > max {
         return Err(Error::too_large(
@@ -653,7 +995,7 @@ pub struct FrameWriter {
 }
 
 impl FrameWriter {
-    /// Appends `header_len` zero bytes (use [`FrameHeader::len`] when known, or
+    /// Appends `header_len` zero bytes (use [`FrameHeader::reserve_len`], or
     /// [`MAX_HEADER_LEN`]) for the header; the payload goes right after them.
     #[inline]
     pub fn begin<B: EncodeBuf>(out: &mut B, header_len: usize) -> Self {
@@ -698,6 +1040,10 @@ impl FrameWriter {
             ));
         };
         header.payload_len = len32;
+        if header.version != 1 {
+            // Version 2 leaves the decompressed size to the compressed format.
+            header.uncompressed_len = None;
+        }
         let header_len = header.len();
         if header_len != self.reserved {
             let old_end = out.len();
@@ -713,8 +1059,9 @@ impl FrameWriter {
         let frame = &mut out.as_mut_slice()[self.start..];
         frame[..header_len].copy_from_slice(&bytes[..header_len]);
         if header.checksum.is_some() {
-            let crc = checksum_contiguous(frame, header_len);
-            frame[CHECKSUM_AT].copy_from_slice(&crc.to_le_bytes());
+            let at = header.checksum_at();
+            let crc = checksum_contiguous(frame, at);
+            frame[at..at + CHECKSUM_LEN].copy_from_slice(&crc.to_le_bytes());
             header.checksum = Some(crc);
         }
         Ok(header)
@@ -724,6 +1071,21 @@ impl FrameWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Header-sized random bytes (xorshift from `x`) starting with the magic and `version`,
+    /// each byte masked by one of `masks` so that small values and zeros are common.
+    fn random_header(x: &mut u64, version: u8, masks: [u8; 4]) -> [u8; MAX_HEADER_LEN] {
+        let mut b = [0u8; MAX_HEADER_LEN];
+        for byte in &mut b {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            *byte = (*x >> 56) as u8 & masks[(*x & 3) as usize];
+        }
+        b[0] = MAGIC;
+        b[1] = version;
+        b
+    }
 
     #[test]
     fn magic_never_starts_utf8_json_or_a_bom() {
@@ -747,7 +1109,7 @@ mod tests {
             let mut frame = a[..header_len].to_vec();
             frame.extend_from_slice(b"payload");
             assert_eq!(
-                checksum_contiguous(&frame, header_len),
+                checksum_contiguous(&frame, V1_CHECKSUM_AT),
                 checksum(&frame[..header_len], b"payload")
             );
         }
@@ -755,26 +1117,34 @@ mod tests {
 
     #[test]
     fn header_round_trips_every_flag_combination() {
-        for fp in [None, Some(0), Some(u64::MAX)] {
-            for ck in [false, true] {
-                for (comp, dict) in [
-                    (CompressionId::NONE, None),
-                    (CompressionId::LZ4, None),
-                    (CompressionId::ZSTD, Some(7)),
-                ] {
-                    let mut h = FrameHeader::new(CodecId::RKYV).with_compression(comp, dict, 99);
-                    h.fingerprint = fp;
-                    if ck {
-                        h = h.with_checksum();
+        for version in VERSIONS {
+            for fp in [None, Some(0), Some(u64::MAX)] {
+                for ck in [false, true] {
+                    for (comp, dict) in [
+                        (CompressionId::NONE, None),
+                        (CompressionId::LZ4, None),
+                        (CompressionId::ZSTD, Some(7)),
+                    ] {
+                        let mut h = FrameHeader::new(CodecId::RKYV)
+                            .with_version(version)
+                            .with_compression(comp, dict, 99);
+                        h.fingerprint = fp;
+                        if ck {
+                            h = h.with_checksum();
+                        }
+                        let mut out = Vec::new();
+                        let w = FrameWriter::begin(&mut out, MAX_HEADER_LEN);
+                        out.extend_from_slice(b"payload!");
+                        let written = w.finish(&mut out, h).unwrap();
+                        assert_eq!(out.len(), written.len() + 8);
+                        let frame = Frame::parse(&out).unwrap();
+                        assert_eq!(*frame.header(), written);
+                        assert_eq!(frame.payload(), b"payload!");
+                        assert_eq!(frame.header().version, version);
+                        if !h.is_compressed() {
+                            assert_eq!(written.len() % 16, 0);
+                        }
                     }
-                    let mut out = Vec::new();
-                    let w = FrameWriter::begin(&mut out, MAX_HEADER_LEN);
-                    out.extend_from_slice(b"payload!");
-                    let written = w.finish(&mut out, h).unwrap();
-                    assert_eq!(out.len(), written.len() + 8);
-                    let frame = Frame::parse(&out).unwrap();
-                    assert_eq!(*frame.header(), written);
-                    assert_eq!(frame.payload(), b"payload!");
                 }
             }
         }
@@ -790,20 +1160,11 @@ mod tests {
             FrameHeader::new(CodecId::RKYV).with_fingerprint(3),
             FrameHeader::new(CodecId::RKYV).with_compression(CompressionId::ZSTD, Some(9), 4),
         ] {
-            bases.push(h.to_bytes());
+            bases.push(h.with_version(1).to_bytes());
         }
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..150 {
-            let mut b = [0u8; MAX_HEADER_LEN];
-            for byte in &mut b {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *byte = (x >> 56) as u8 & [0xFF, 0x07, 0x01, 0x00][(x & 3) as usize];
-            }
-            b[0] = MAGIC;
-            b[1] = VERSION;
-            bases.push(b);
+            bases.push(random_header(&mut x, 1, [0xFF, 0x07, 0x01, 0x00]));
         }
         for base in bases {
             for at in 0..MAX_HEADER_LEN {
@@ -833,5 +1194,117 @@ mod tests {
         let frame = Frame::parse(&out[2..]).unwrap();
         assert_eq!(frame.payload(), b"abc");
         assert_eq!(frame.header().fingerprint, Some(5));
+    }
+
+    #[test]
+    fn leb128_round_trips_and_rejects_long_forms() {
+        for value in [
+            0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000, 0xFFF_FFFF,
+        ]
+        .into_iter()
+        .chain([0x1000_0000, u32::MAX - 1, u32::MAX])
+        {
+            let mut b = [0u8; 8];
+            let n = write_leb128(&mut b, 1, value);
+            assert_eq!(n, leb128_len(value));
+            assert!(matches!(read_leb128(&b[1..]), Ok((v, m)) if v == value && m == n));
+            assert!(matches!(read_leb128(&b[1..n]), Err(Leb128Error::Short)));
+        }
+        // Longer forms than needed, and values over u32::MAX.
+        for bad in [
+            &[0x80, 0x00][..],
+            &[0xFF, 0x80, 0x00],
+            &[0x80, 0x80, 0x80, 0x80, 0x00],
+            &[0xFF, 0xFF, 0xFF, 0xFF, 0x10],
+            &[0xFF, 0xFF, 0xFF, 0xFF, 0x8F, 0x00],
+        ] {
+            assert!(
+                matches!(read_leb128(bad), Err(Leb128Error::Invalid)),
+                "{bad:02x?}"
+            );
+        }
+    }
+
+    #[test]
+    fn v2_headers_are_short_and_every_truncation_is_incomplete() {
+        let fp = 0x0123_4567_89AB_CDEF;
+        let mut raw = FrameHeader::new(CodecId::RKYV).with_fingerprint(fp);
+        raw.payload_len = 150;
+        assert_eq!(raw.len(), 16);
+        raw.payload_len = V2_RESERVE_PAYLOAD_LEN + 1;
+        assert_eq!(raw.len(), 32);
+        let mut small = FrameHeader::new(CodecId::RKYV)
+            .with_fingerprint(fp)
+            .with_compression(CompressionId::ZSTD, Some(0xDEAD_BEEF), 180);
+        small.payload_len = 90;
+        assert_eq!(small.len(), 18);
+        for header in [raw, small, small.with_checksum()] {
+            let mut frame = header.to_bytes()[..header.len()].to_vec();
+            frame.resize(header.frame_len(), 7);
+            if header.checksum.is_some() {
+                let crc = checksum_contiguous(&frame, header.checksum_at());
+                let at = header.checksum_at();
+                frame[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+            }
+            let parsed = Frame::parse(&frame).unwrap();
+            assert_eq!(parsed.header().fingerprint, Some(fp));
+            for len in 0..frame.len() {
+                let err = Frame::parse(&frame[..len]).unwrap_err();
+                assert!(err.is_incomplete(), "{len}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn v2_rejects_every_malformed_field() {
+        let header = FrameHeader::new(CodecId::RKYV)
+            .with_fingerprint(1)
+            .with_compression(CompressionId::LZ4, Some(2), 10);
+        let good = header.to_bytes();
+        let check = |bytes: &[u8], kind: ErrorKind| {
+            let err = FrameHeader::parse(bytes).unwrap_err();
+            assert_eq!(err.kind(), kind, "{bytes:02x?}: {err}");
+        };
+        let mut b = good;
+        b[2] = 0;
+        check(&b, ErrorKind::UnknownCodec);
+        for bit in [0x10, 0x20, 0x40, 0x80] {
+            let mut b = good;
+            b[3] |= bit;
+            check(&b, ErrorKind::Corrupt);
+        }
+        let mut b = good;
+        b[4] = 0; // compressed with compression id 0
+        check(&b, ErrorKind::Corrupt);
+        let mut b = good;
+        b[5] = 0x80; // a longer LEB128 form than needed
+        b[6] = 0x00;
+        check(&b, ErrorKind::Corrupt);
+        // A dictionary on a raw payload.
+        let raw = FrameHeader::new(CodecId::RKYV).to_bytes();
+        let mut b = raw;
+        b[3] |= FLAG_DICTIONARY;
+        check(&b, ErrorKind::Corrupt);
+        // Non-zero padding.
+        let mut b = raw;
+        b[15] = 1;
+        check(&b, ErrorKind::Corrupt);
+        let mut b = raw;
+        b[1] = 3;
+        check(&b, ErrorKind::UnknownVersion);
+    }
+
+    #[test]
+    fn v2_parser_never_panics_on_random_headers() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..200_000 {
+            let b = random_header(&mut x, 2, [0xFF, 0x0F, 0x00, 0x00]);
+            let len = (x % 33) as usize;
+            if let Ok(h) = FrameHeader::parse(&b[..len]) {
+                // A header that parses writes back to the same bytes.
+                assert!(h.len() <= len);
+                assert_eq!(h.to_bytes()[..h.len()], b[..h.len()]);
+            }
+        }
     }
 }

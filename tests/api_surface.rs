@@ -180,7 +180,7 @@ fn pool_frame_and_compression_id_accessors() {
     let frame_bytes = HybridCodec::<Note>::new().encode(&note()).unwrap();
     let frame = Frame::parse(&frame_bytes).unwrap();
     assert_eq!(frame.as_bytes(), &frame_bytes[..]);
-    assert_eq!(frame.header_bytes().len(), 32);
+    assert_eq!(frame.header_bytes().len(), 16);
     assert_eq!(
         frame.header_bytes().len() + frame.payload().len(),
         frame_bytes.len()

@@ -263,12 +263,13 @@ fn a_lying_content_size_cannot_make_zstd_write_more() {
     let data = "c".repeat(100 << 10);
     let codec = Compressed::new(JsonCodec, Zstd::default());
     let mut frame = codec.encode(&data).unwrap().to_vec();
-    // prefix (2) + magic (4) + descriptor: single segment, 4-byte content size.
-    let descriptor = frame[6];
+    // prefix (2) + descriptor (zerocodec drops the magic number): single segment, 4-byte
+    // content size.
+    let descriptor = frame[2];
     assert_eq!(descriptor >> 6, 2, "4-byte content size");
     assert_ne!(descriptor & 0x20, 0, "single segment: no window descriptor");
     let dict_len = [0, 1, 2, 4][usize::from(descriptor & 3)];
-    let at = 7 + dict_len;
+    let at = 3 + dict_len;
     frame[at..at + 4].copy_from_slice(&1000u32.to_le_bytes());
     let (result, _, _, peak) = measure(|| codec.decode::<String>(&frame));
     let err = result.unwrap_err();

@@ -241,8 +241,18 @@ fn header_sizes_are_16_or_32_and_payload_is_the_raw_encoding() {
         .encode(&chat())
         .unwrap();
     assert_eq!(compact.len(), 16 + raw);
+    // Version 2: magic, version, codec, flags, a LEB128 length and the fingerprint fit in 16.
     let default = HybridCodec::<ChatMessage>::new().encode(&chat()).unwrap();
-    assert_eq!(default.len(), 32 + raw);
+    assert_eq!(default.len(), 16 + raw);
+    let v1 = HybridCodec::<ChatMessage>::new()
+        .with_format_version(1)
+        .encode(&chat())
+        .unwrap();
+    assert_eq!(v1.len(), 32 + raw);
+    assert_eq!(
+        HybridCodec::<ChatMessage>::new().decode(&v1).unwrap(),
+        chat()
+    );
     let header = *Frame::parse(&default).unwrap().header();
     assert_eq!(header.fingerprint, Some(ChatMessage::SCHEMA_FINGERPRINT));
     assert_eq!(header.checksum, None, "checksum is off by default");
@@ -519,9 +529,10 @@ fn a_frame_of_one_type_decoded_as_another_is_a_fingerprint_mismatch() {
 // ---------------------------------------------------------------------------------------------
 // Malformed headers
 
-/// A frame without checksum, so each corrupted field reports its own kind.
+/// A version 1 frame without checksum, so each corrupted field reports its own kind.
 fn unchecked_frame() -> Vec<u8> {
     HybridCodec::<ChatMessage>::new()
+        .with_format_version(1)
         .with_checksum(false)
         .encode(&chat())
         .unwrap()
@@ -550,7 +561,7 @@ fn each_header_field_corrupted_gives_its_own_kind() {
         // magic: no longer a frame, so legacy JSON, which it is not
         ("magic", patch(0, &[0xFB]), ErrorKind::Corrupt),
         ("version 0", patch(1, &[0]), ErrorKind::UnknownVersion),
-        ("version 2", patch(1, &[2]), ErrorKind::UnknownVersion),
+        ("version 3", patch(1, &[3]), ErrorKind::UnknownVersion),
         ("version 255", patch(1, &[255]), ErrorKind::UnknownVersion),
         ("codec 0", patch(2, &[0]), ErrorKind::UnknownCodec),
         ("codec frame", patch(2, &[3]), ErrorKind::UnknownCodec),
@@ -641,16 +652,101 @@ fn each_header_field_corrupted_gives_its_own_kind() {
     assert!(err.message().contains("magic"), "{err}");
 }
 
+/// The same, for the version 2 header writers write by default: `FA 02 02 02`, the LEB128
+/// payload length (2 bytes), the fingerprint (8), 2 bytes of padding.
+#[test]
+fn each_v2_header_field_corrupted_gives_its_own_kind() {
+    let codec = HybridCodec::<ChatMessage>::new();
+    let good = HybridCodec::<ChatMessage>::new()
+        .encode(&chat())
+        .unwrap()
+        .to_vec();
+    assert_eq!(good.len(), 16 + rkyv_len(&chat()));
+    assert_eq!(&good[..4], &[0xFA, 2, 2, 0b010]);
+    assert_eq!(decode_aligned(&codec, &good).unwrap(), chat());
+    let payload_len = rkyv_len(&chat()) as u32;
+    assert!(
+        (0x80..0x4000).contains(&payload_len),
+        "a 2-byte LEB128 length"
+    );
+    let leb = |n: u32| [(n as u8) | 0x80, (n >> 7) as u8];
+    let patch = |at: usize, bytes: &[u8]| {
+        let mut f = good.clone();
+        f[at..at + bytes.len()].copy_from_slice(bytes);
+        f
+    };
+    let cases: Vec<(&str, Vec<u8>, ErrorKind)> = vec![
+        ("version 0", patch(1, &[0]), ErrorKind::UnknownVersion),
+        ("version 3", patch(1, &[3]), ErrorKind::UnknownVersion),
+        ("codec 0", patch(2, &[0]), ErrorKind::UnknownCodec),
+        ("codec private", patch(2, &[200]), ErrorKind::UnknownCodec),
+        (
+            "codec json on rkyv bytes",
+            patch(2, &[1]),
+            ErrorKind::Corrupt,
+        ),
+        ("reserved flag", patch(3, &[0b1_0010]), ErrorKind::Corrupt),
+        (
+            "fingerprint flag cleared",
+            patch(3, &[0]),
+            ErrorKind::Corrupt,
+        ),
+        (
+            "dictionary flag on raw payload",
+            patch(3, &[0b110]),
+            ErrorKind::Corrupt,
+        ),
+        (
+            "length + 1",
+            patch(4, &leb(payload_len + 1)),
+            ErrorKind::Incomplete,
+        ),
+        (
+            "length 16383",
+            patch(4, &leb(0x3FFF)),
+            ErrorKind::Incomplete,
+        ),
+        (
+            "length - 1",
+            patch(4, &leb(payload_len - 1)),
+            ErrorKind::Corrupt,
+        ),
+        (
+            "length in a longer form",
+            patch(4, &[0x80, 0x00]),
+            ErrorKind::Corrupt,
+        ),
+        ("fingerprint", patch(6, &[0xFF]), ErrorKind::TypeMismatch),
+        ("padding", patch(15, &[1]), ErrorKind::Corrupt),
+    ];
+    for (what, frame, expected) in cases {
+        let err = decode_aligned(&codec, &frame).unwrap_err();
+        assert_eq!(err.kind(), expected, "{what}: {err}");
+        let (buf, range) = at_offset(&frame, 0);
+        if what != "codec json on rkyv bytes" {
+            assert_eq!(
+                kind(codec.access(&buf[range.clone()])),
+                expected,
+                "access, {what}"
+            );
+        }
+        let owned = codec.access_owned(Bytes::copy_from_slice(&buf[range]));
+        if what != "codec json on rkyv bytes" {
+            assert_eq!(kind(owned), expected, "access_owned, {what}");
+        }
+    }
+}
+
 #[test]
 fn error_messages_name_expected_and_found() {
     let codec = HybridCodec::<ChatMessage>::new();
     let good = unchecked_frame();
     let mut v2 = good.clone();
-    v2[1] = 2;
+    v2[1] = 3;
     let err = decode_aligned(&codec, &v2).unwrap_err();
     assert_eq!(
         err.message(),
-        "frame format version 2 is unknown: this reader reads version 1"
+        "frame format version 3 is unknown: this reader reads versions 1 and 2"
     );
     let mut unknown = good.clone();
     unknown[2] = 9;
@@ -787,13 +883,15 @@ fn transformed_frames_record_compression_in_the_header() {
     let header = frame.header();
     assert_eq!(header.compression, XOR);
     assert_eq!(header.dictionary, Some(0xD1C7));
-    assert_eq!(header.uncompressed_len, Some(raw.len() as u32));
-    assert_eq!(header.codec, CodecId::RKYV);
     assert_eq!(
-        out.len(),
-        32 + raw.len(),
-        "no transform prefix besides the header"
+        header.uncompressed_len, None,
+        "version 2 does not repeat it"
     );
+    assert_eq!(header.codec, CodecId::RKYV);
+    // Magic, version, codec, flags, compression id, LEB128 length (2 bytes), fingerprint,
+    // dictionary id: no padding, no transform prefix besides the header.
+    assert_eq!(header.len(), 4 + 1 + 2 + 8 + 4);
+    assert_eq!(out.len(), header.len() + raw.len());
     let unxored: Vec<u8> = frame.payload().iter().map(|b| b ^ 0x5A).collect();
     assert_eq!(unxored, &raw[..]);
 
@@ -846,13 +944,33 @@ fn raw_stored_payloads_stay_in_place_and_readable() {
 
 #[test]
 fn the_decompression_limit_is_checked_before_decompressing() {
+    // Version 2: the transform checks the size its format claims against its limit.
     let writer = Xor::new();
+    let raw = rkyv_len(&chat());
+    let mut v2 = Vec::new();
+    HybridCodec::<ChatMessage>::new()
+        .encode_transformed_into(&chat(), &writer, &mut v2)
+        .unwrap();
+    let tight = Xor {
+        max: raw - 1,
+        ..Xor::new()
+    };
     let codec = HybridCodec::<ChatMessage>::new();
+    assert_eq!(
+        kind(codec.decode_transformed(&v2, &tight)),
+        ErrorKind::TooLarge
+    );
+    assert_eq!(
+        kind(codec.access_transformed(Bytes::from(v2.clone()), &tight)),
+        ErrorKind::TooLarge
+    );
+
+    // Version 1 records the uncompressed length, checked before the transform runs at all.
+    let codec = HybridCodec::<ChatMessage>::new().with_format_version(1);
     let mut out = Vec::new();
     codec
         .encode_transformed_into(&chat(), &writer, &mut out)
         .unwrap();
-    let raw = rkyv_len(&chat());
     let tight = Xor {
         max: raw - 1,
         ..Xor::new()
@@ -873,7 +991,9 @@ fn the_decompression_limit_is_checked_before_decompressing() {
     assert_eq!(codec.decode_transformed(&out, &exact).unwrap(), chat());
 
     // A header that lies about the uncompressed length is caught after decompressing.
-    let codec = HybridCodec::<ChatMessage>::new().with_checksum(false);
+    let codec = HybridCodec::<ChatMessage>::new()
+        .with_format_version(1)
+        .with_checksum(false);
     let mut lying = Vec::new();
     codec
         .encode_transformed_into(&chat(), &writer, &mut lying)
@@ -894,7 +1014,12 @@ fn transformed_json_and_legacy_inputs() {
         .unwrap();
     let header = *Frame::parse(&out).unwrap().header();
     assert_eq!((header.codec, header.compression), (CodecId::JSON, XOR));
-    assert_eq!(header.len(), 32, "a compressed payload needs the extension");
+    // No fingerprint, no checksum: magic, version, codec, flags, compression id, length.
+    assert_eq!(
+        header.len(),
+        7,
+        "a compressed payload's header is not padded"
+    );
     assert_eq!(json_codec.decode_transformed(&out, &xor).unwrap(), chat());
     let owned = json_codec
         .access_transformed(Bytes::from(out.clone()), &xor)

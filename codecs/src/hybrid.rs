@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use zerocodec::BufferPool;
 use zerocodec::archive;
 use zerocodec::bytes::Bytes;
-use zerocodec::frame::{self, EXTENDED_HEADER_LEN, Frame, FrameHeader, FrameWriter};
+use zerocodec::frame::{self, Frame, FrameHeader, FrameWriter};
 use zerocodec::transform::with_scratch;
 use zerocodec::{
     Codec, CodecId, CompressionId, EncodeBuf, Error, ErrorKind, Message, Metrics, OwnedArchive,
@@ -61,7 +61,7 @@ pub enum Primary {
 ///
 /// **Zero-copy**: [`access`](ZeroCopyCodec::access) returns the archived payload borrowed from
 /// the frame when the payload is 16-byte aligned (it is whenever the frame buffer is, since
-/// headers are 16 or 32 bytes) and fails with [`ErrorKind::Unaligned`] otherwise.
+/// the header of a raw payload is padded to 16 or 32 bytes) and fails with [`ErrorKind::Unaligned`] otherwise.
 /// [`access_owned`](ZeroCopyCodec::access_owned) shares aligned `Bytes` and copies unaligned
 /// ones once. A JSON payload (framed or legacy) has no archive to borrow: `access` fails with
 /// [`ErrorKind::Unsupported`], and `access_owned` decodes the JSON and re-encodes it as an
@@ -99,14 +99,16 @@ pub struct HybridCodec<T> {
     primary: Primary,
     checksum: bool,
     fingerprint: bool,
+    version: u8,
     accept_legacy: bool,
     metrics: Option<Arc<Metrics>>,
     _type: PhantomData<fn() -> T>,
 }
 
 impl<T> HybridCodec<T> {
-    /// rkyv primary with JSON fallback, fingerprint on (a 32-byte header), checksum off,
-    /// legacy JSON accepted, no metrics.
+    /// rkyv primary with JSON fallback, fingerprint on (a 16-byte header on a raw payload,
+    /// 15 to 19 bytes on a small compressed one), checksum off, legacy JSON accepted, no
+    /// metrics, frames of the current format version ([`frame::VERSION`]).
     ///
     /// The checksum is off by default because it is the header's main cost on small messages
     /// (a CRC-32C over the whole frame: about +20 ns per encode and +16 ns per access on a
@@ -120,13 +122,14 @@ impl<T> HybridCodec<T> {
             primary: Primary::Rkyv,
             checksum: false,
             fingerprint: true,
+            version: frame::VERSION,
             accept_legacy: true,
             metrics: None,
             _type: PhantomData,
         }
     }
 
-    /// The smallest header: no checksum, no fingerprint (16 bytes).
+    /// The smallest header: no checksum, no fingerprint (16 bytes on a raw payload).
     pub const fn compact() -> Self {
         Self::new().with_checksum(false).with_fingerprint(false)
     }
@@ -145,6 +148,24 @@ impl<T> HybridCodec<T> {
     pub const fn with_fingerprint(mut self, on: bool) -> Self {
         self.fingerprint = on;
         self
+    }
+
+    /// Writes frames in format `version` (one of [`frame::VERSIONS`]; the current one,
+    /// [`frame::VERSION`], by default). Readers read every version whatever this says: pin
+    /// writers to version 1 only while readers that know nothing newer are still deployed.
+    ///
+    /// # Panics
+    ///
+    /// If `version` is not one of [`frame::VERSIONS`].
+    #[must_use]
+    pub const fn with_format_version(mut self, version: u8) -> Self {
+        self.version = frame::writable_version(version);
+        self
+    }
+
+    /// The frame format version this codec writes.
+    pub const fn format_version(&self) -> u8 {
+        self.version
     }
 
     /// Chooses the codec tried first when encoding.
@@ -200,6 +221,7 @@ impl<T> Clone for HybridCodec<T> {
             primary: self.primary,
             checksum: self.checksum,
             fingerprint: self.fingerprint,
+            version: self.version,
             accept_legacy: self.accept_legacy,
             metrics: self.metrics.clone(),
             _type: PhantomData,
@@ -214,6 +236,7 @@ impl<T> fmt::Debug for HybridCodec<T> {
             .field("primary", &self.primary)
             .field("checksum", &self.checksum)
             .field("fingerprint", &self.fingerprint)
+            .field("format_version", &self.version)
             .field("accept_legacy", &self.accept_legacy)
             .field("metrics", &self.metrics.is_some())
             .finish()
@@ -305,7 +328,7 @@ impl<T: HybridMessage> HybridCodec<T> {
     }
 
     fn header_for(&self, codec: CodecId) -> FrameHeader {
-        let mut header = FrameHeader::new(codec);
+        let mut header = FrameHeader::new(codec).with_version(self.version);
         if self.checksum {
             header = header.with_checksum();
         }
@@ -315,12 +338,9 @@ impl<T: HybridMessage> HybridCodec<T> {
         header
     }
 
+    /// Room for the header of a raw payload (JSON and rkyv headers are the same length).
     fn header_len(&self) -> usize {
-        if self.fingerprint {
-            EXTENDED_HEADER_LEN
-        } else {
-            frame::BASE_HEADER_LEN
-        }
+        self.header_for(CodecId::RKYV).reserve_len()
     }
 
     /// Decodes a raw (decompressed) payload written by `codec`.
@@ -510,10 +530,16 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
                         frame::MAX_PAYLOAD_LEN as u64,
                     )
                 })?;
-                // Room for the extended header, which a compressed payload needs; `finish`
-                // moves the payload down once if the transform stored it raw and the base
-                // header suffices.
-                let writer = FrameWriter::begin(out, EXTENDED_HEADER_LEN);
+                // Room for the header of a payload compressed to at most its raw length (the
+                // policy stores it raw otherwise); `finish` moves the payload once if the
+                // header turns out shorter (or, stored raw, padded).
+                let mut reserve = self.header_for(codec).with_compression(
+                    CompressionId(u8::MAX),
+                    transform.dictionary_id(),
+                    raw_len,
+                );
+                reserve.payload_len = raw_len;
+                let writer = FrameWriter::begin(out, reserve.reserve_len());
                 let compression = match transform.compress_into(scratch, out) {
                     Ok(id) => id,
                     Err(err) => {

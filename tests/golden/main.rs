@@ -1,6 +1,6 @@
-//! Golden frames: the wire format of version 1, held still by committed bytes.
+//! Golden frames: the wire format of versions 1 and 2, held still by committed bytes.
 //!
-//! Each `tests/golden/v1-*.bin` is one frame. The test asserts that today's encoder still
+//! Each `tests/golden/v1-*.bin` and `v2-*.bin` is one frame. The test asserts that today's encoder still
 //! produces it byte for byte and that today's decoder still reads it.
 //!
 //! # Adding golden files
@@ -158,46 +158,69 @@ impl Golden {
 }
 
 /// Checksum and fingerprint, spelled out: the cases never depend on the codec's defaults.
-fn both<T>() -> HybridCodec<T> {
+fn both<T>(v: u8) -> HybridCodec<T> {
     HybridCodec::new()
+        .with_format_version(v)
         .with_checksum(true)
         .with_fingerprint(true)
 }
 
-fn cases() -> Vec<(&'static str, Golden)> {
-    vec![
-        ("v1-chat-rkyv-compact", Golden::Chat(HybridCodec::compact())),
-        ("v1-chat-rkyv-checksum-fingerprint", Golden::Chat(both())),
+/// The cases of one format version; `v` pins the writer to it.
+fn cases_of(v: u8) -> Vec<(String, Golden)> {
+    let cases = vec![
         (
-            "v1-chat-json-compact",
-            Golden::Chat(HybridCodec::compact().with_primary(Primary::Json)),
+            "chat-rkyv-compact",
+            Golden::Chat(HybridCodec::compact().with_format_version(v)),
+        ),
+        ("chat-rkyv-checksum-fingerprint", Golden::Chat(both(v))),
+        (
+            "chat-json-compact",
+            Golden::Chat(
+                HybridCodec::compact()
+                    .with_format_version(v)
+                    .with_primary(Primary::Json),
+            ),
         ),
         (
-            "v1-chat-json-checksum-fingerprint",
-            Golden::Chat(both().with_primary(Primary::Json)),
+            "chat-json-checksum-fingerprint",
+            Golden::Chat(both(v).with_primary(Primary::Json)),
         ),
         (
-            "v1-rpc-rkyv-checksum",
+            "rpc-rkyv-checksum",
             Golden::Rpc(
                 HybridCodec::new()
+                    .with_format_version(v)
                     .with_checksum(true)
                     .with_fingerprint(false),
             ),
         ),
         (
-            "v1-rpc-json-fingerprint",
+            "rpc-json-fingerprint",
             Golden::Rpc(
                 HybridCodec::new()
+                    .with_format_version(v)
                     .with_checksum(false)
                     .with_fingerprint(true)
                     .with_primary(Primary::Json),
             ),
         ),
         (
-            "v1-chat-rkyv-xor-dictionary-checksum-fingerprint",
-            Golden::ChatXor(both()),
+            "chat-rkyv-xor-dictionary-checksum-fingerprint",
+            Golden::ChatXor(both(v)),
         ),
-    ]
+    ];
+    cases
+        .into_iter()
+        .map(|(name, golden)| (format!("v{v}-{name}"), golden))
+        .collect()
+}
+
+/// Every golden case: version 1 frames (still read, still writable for rolling upgrades) and
+/// version 2 frames (written by default).
+fn cases() -> Vec<(String, Golden)> {
+    let mut all = cases_of(1);
+    all.extend(cases_of(2));
+    all
 }
 
 fn golden_path(name: &str) -> PathBuf {
@@ -213,7 +236,7 @@ fn bless() -> bool {
 #[test]
 fn encoder_reproduces_and_decoder_reads_every_golden_frame() {
     for (name, golden) in cases() {
-        let path = golden_path(name);
+        let path = golden_path(&name);
         let encoded = golden.encode();
         if !path.exists() {
             assert!(
@@ -258,6 +281,43 @@ fn documented_example_header_matches_the_golden_frame() {
         zerocodec::frame::checksum(&stored[..32], frame.payload()),
         crc
     );
+}
+
+/// The version 2 example in docs/wire-format.md, field by field: the same message as the
+/// version 1 example, 16 bytes shorter.
+#[test]
+fn documented_v2_example_header_matches_the_golden_frame() {
+    let stored = std::fs::read(golden_path("v2-chat-rkyv-checksum-fingerprint")).unwrap();
+    let frame = Frame::parse(&stored).unwrap();
+    let payload_len = frame.payload().len();
+    let crc = frame.header().checksum.unwrap();
+    // magic, version, codec rkyv, flags CHECKSUM | FINGERPRINT, checksum, LEB128 length 128
+    // (0x80 0x01), fingerprint, then zero padding to 32 (4 + 4 + 2 + 8 = 18 bytes of fields).
+    let mut expected = vec![0xFA, 0x02, 0x02, 0b011];
+    expected.extend_from_slice(&crc.to_le_bytes());
+    expected.extend_from_slice(&[0x80, 0x01]);
+    expected.extend_from_slice(&0x0123_4567_89AB_CDEFu64.to_le_bytes());
+    expected.resize(32, 0);
+    assert_eq!(&stored[..32], &expected[..]);
+    assert_eq!(payload_len, 128);
+    assert_eq!(stored.len(), 32 + 128);
+    assert_eq!(
+        zerocodec::frame::checksum(&stored[..32], frame.payload()),
+        crc
+    );
+    // The default header (fingerprint, no checksum) of the same message: 16 bytes, not 32.
+    let compact = std::fs::read(golden_path("v2-rpc-json-fingerprint")).unwrap();
+    assert_eq!(Frame::parse(&compact).unwrap().header_bytes().len(), 16);
+    // A compressed frame is not padded: 4 + compression id + LEB128 length + fingerprint +
+    // dictionary id.
+    let xor = std::fs::read(golden_path(
+        "v2-chat-rkyv-xor-dictionary-checksum-fingerprint",
+    ))
+    .unwrap();
+    let frame = Frame::parse(&xor).unwrap();
+    assert_eq!(frame.header_bytes().len(), 4 + 1 + 4 + 2 + 8 + 4);
+    assert_eq!(frame.header().dictionary, Some(XOR_DICT));
+    assert_eq!(frame.header().uncompressed_len, None);
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -13,9 +13,11 @@ use super::zstd::{With, compress_frame};
 use super::{DEFAULT_ZSTD_LEVEL, Decoders, Policy, store_raw};
 
 /// The dictionary size [`ZstdDictionary::train`] callers usually want for small messages
-/// (16 KiB): large enough for the shared structure of a message type, small enough to stay
-/// in cache.
-pub const DEFAULT_DICTIONARY_SIZE: usize = 16 << 10;
+/// (32 KiB): large enough for the shared structure and common strings of a message type,
+/// small enough to stay in L2 (zstd's own CLI trains 110 KiB dictionaries by default). On
+/// the report's held-out chat messages, 32 KiB compresses to 2 bytes less per message than
+/// 16 KiB, and 6 less than 4 KiB.
+pub const DEFAULT_DICTIONARY_SIZE: usize = 32 << 10;
 
 /// A zstd dictionary, trained from sample messages, named by its id.
 ///
@@ -76,6 +78,10 @@ impl ZstdDictionary {
 
     /// Encodes each of `values` with `codec` and trains a dictionary of at most `max_size`
     /// bytes from the encodings, as [`train`](Self::train) does.
+    ///
+    /// Train on the bytes the dictionary will compress: for `Compressed<HybridCodec<T>, _>`
+    /// that is the frame's payload (`RkyvCodec`'s encoding), not the whole frame, whose
+    /// header is written outside the compressed bytes.
     ///
     /// # Errors
     ///
@@ -147,8 +153,18 @@ impl ZstdDictionary {
     }
 
     /// Prepares the dictionary for compressing at `level`.
+    ///
+    /// The id field of the copy zstd digests (bytes 4..8, after the dictionary magic) is
+    /// cleared, so frames compressed with it do not carry the 4-byte id: the frame header or
+    /// the transform prefix already records it beside the payload, and a reader picks the
+    /// dictionary from there. The content and entropy tables are the dictionary's own, so
+    /// [`ddict`](Self::ddict) (prepared from the original bytes) decompresses them.
     fn prepare(&self, level: i32) -> Result<CDict<'static>> {
-        CDict::try_create(&self.bytes, level).ok_or_else(|| {
+        let mut anonymous = self.bytes.to_vec();
+        if let Some(id) = anonymous.get_mut(4..8) {
+            id.fill(0);
+        }
+        CDict::try_create(&anonymous, level).ok_or_else(|| {
             Error::new(
                 ErrorKind::Encode,
                 format!(

@@ -167,14 +167,15 @@ pub(crate) fn compress_frame<B: EncodeBuf>(
             })?),
         };
         scratch.clear();
-        scratch.reserve(budget);
+        // The frame may be up to 4 bytes over budget: its magic number is not kept.
+        scratch.reserve(budget + MAGIC.len());
         let result = match with {
             With::Level(level) => cctx.compress(scratch, input, level),
             With::Dictionary(cdict) => cctx.compress_using_cdict(scratch, input, cdict),
         };
         let kept = match result {
-            Ok(n) if n <= budget => {
-                out.extend_from_slice(&scratch[..n]);
+            Ok(n) if n <= budget + MAGIC.len() && scratch.starts_with(&MAGIC) => {
+                out.extend_from_slice(&scratch[MAGIC.len()..n]);
                 Ok(true)
             }
             Ok(_) => Ok(false),
@@ -197,11 +198,47 @@ pub(crate) fn compress_frame<B: EncodeBuf>(
 }
 
 /// zstd's frame magic number, little-endian.
+///
+/// zerocodec writes zstd frames without it: the compression id in the frame header or the
+/// transform prefix already says "zstd", and 4 bytes are 4% of a dictionary-compressed small
+/// message. Readers accept frames with or without it. Without it is unambiguous: a frame
+/// then starts with its header descriptor, whose bit 3 is reserved and always 0, while the
+/// magic's first byte, `0x28`, has bit 3 set.
 const MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
-/// Appends the content of the single zstd frame `input` to `out`, decompressing with
-/// `dictionary` when the payload names one, producing at most `limit` bytes.
+/// Appends the content of the single zstd frame `input` (with or without its magic number)
+/// to `out`, decompressing with `dictionary` when the payload names one, producing at most
+/// `limit` bytes.
 pub(crate) fn decompress_frame<B: EncodeBuf>(
+    input: &[u8],
+    dictionary: Option<&ZstdDictionary>,
+    out: &mut B,
+    limit: usize,
+) -> Result<()> {
+    if input.starts_with(&MAGIC) {
+        return decompress_whole_frame(input, dictionary, out, limit);
+    }
+    // zstd reads whole frames: put the magic back in front, in this thread's scratch (one
+    // copy of the compressed bytes, small beside decompressing them).
+    let mut whole = with_contexts(|contexts| std::mem::take(&mut contexts.scratch));
+    whole.clear();
+    whole.reserve(MAGIC.len() + input.len());
+    whole.extend_from_slice(&MAGIC);
+    whole.extend_from_slice(input);
+    let result = decompress_whole_frame(&whole, dictionary, out, limit);
+    whole.clear();
+    if whole.capacity() <= MAX_RETAINED_SCRATCH {
+        with_contexts(|contexts| {
+            if contexts.scratch.capacity() < whole.capacity() {
+                contexts.scratch = whole;
+            }
+        });
+    }
+    result
+}
+
+/// [`decompress_frame`] of a frame that starts with its magic number.
+fn decompress_whole_frame<B: EncodeBuf>(
     input: &[u8],
     dictionary: Option<&ZstdDictionary>,
     out: &mut B,
@@ -238,7 +275,11 @@ pub(crate) fn decompress_frame<B: EncodeBuf>(
             dictionary.map_or(0, ZstdDictionary::id)
         ))),
         Err(code) => Err(Error::corrupt(format!(
-            "invalid zstd frame: expected {content_len} decompressed bytes, found an error: {}",
+            "invalid zstd frame {}: expected {content_len} decompressed bytes, found an error: {}",
+            match dictionary {
+                Some(dict) => format!("for dictionary {}", dict.id()),
+                None => "without a dictionary".to_owned(),
+            },
             zstd_safe::get_error_name(code)
         ))),
     }
@@ -327,6 +368,8 @@ fn check_frame(input: &[u8], dictionary: Option<&ZstdDictionary>, limit: usize) 
     match (dictionary.map(ZstdDictionary::id), frame_dict) {
         (None, None) => {}
         (Some(named), Some(used)) if named == used => {}
+        // zerocodec's own frames leave the id to the header or prefix, which named it.
+        (Some(_), None) => {}
         (None, Some(used)) => {
             return Err(Error::corrupt(format!(
                 "zstd frame needs dictionary {used}, but the payload names no dictionary"
@@ -336,11 +379,6 @@ fn check_frame(input: &[u8], dictionary: Option<&ZstdDictionary>, limit: usize) 
             return Err(Error::corrupt(format!(
                 "payload names dictionary {named}, found a zstd frame compressed with \
                  dictionary {used}"
-            )));
-        }
-        (Some(named), None) => {
-            return Err(Error::corrupt(format!(
-                "payload names dictionary {named}, found a zstd frame without a dictionary id"
             )));
         }
     }
