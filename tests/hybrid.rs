@@ -1245,3 +1245,63 @@ impl Transform for RawXor {
         ))
     }
 }
+
+/// `access` has a fast path for valid version 2 rkyv frames (taken without metrics) and a
+/// full path (taken with them, and for everything the fast path declines): over valid and
+/// mutated frames of every shape, both give the same value or the same error.
+#[test]
+fn access_fast_and_full_paths_agree() {
+    let fast = HybridCodec::<ChatMessage>::new();
+    let full = HybridCodec::<ChatMessage>::new().with_metrics(Arc::new(Metrics::new()));
+    let mut rng = Rng::new(11);
+    let seeds: Vec<Vec<u8>> = [
+        HybridCodec::<ChatMessage>::new(),
+        HybridCodec::<ChatMessage>::compact(),
+        HybridCodec::<ChatMessage>::new().with_checksum(true),
+        HybridCodec::<ChatMessage>::new().with_format_version(1),
+        HybridCodec::<ChatMessage>::new().with_primary(Primary::Json),
+    ]
+    .iter()
+    .map(|codec| codec.encode(&chat()).unwrap().to_vec())
+    .chain([HybridCodec::<RpcRequest>::new()
+        .encode(&rpc())
+        .unwrap()
+        .to_vec()])
+    .collect();
+    let (mut agreed_ok, mut agreed_err) = (0, 0);
+    for round in 0..20_000 {
+        let mut bytes = seeds[round % seeds.len()].clone();
+        if round >= seeds.len() {
+            for _ in 0..1 + rng.next_u64() % 3 {
+                let at = (rng.next_u64() as usize) % bytes.len().min(40);
+                bytes[at] ^= 1 << (rng.next_u64() % 8);
+            }
+            if rng.next_u64() % 4 == 0 {
+                bytes.truncate((rng.next_u64() as usize) % bytes.len());
+            }
+        }
+        let (buf, range) = at_offset(&bytes, 0);
+        let a = fast.access(&buf[range.clone()]);
+        let b = full.access(&buf[range]);
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                assert!(std::ptr::eq(a, b), "round {round}");
+                agreed_ok += 1;
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
+                assert_eq!(a.message(), b.message(), "round {round}");
+                agreed_err += 1;
+            }
+            (a, b) => panic!(
+                "round {round}: fast {:?}, full {:?}",
+                a.map(drop),
+                b.map(drop)
+            ),
+        }
+    }
+    assert!(
+        agreed_ok >= 3 && agreed_err > 10_000,
+        "{agreed_ok} ok, {agreed_err} errors"
+    );
+}
