@@ -51,7 +51,7 @@ fn header_alone(c: &mut Criterion) {
 struct Configs {
     /// No checksum, no fingerprint: a 16-byte header.
     compact: HybridCodec<ChatMessage>,
-    /// The default: fingerprint, no checksum (32-byte header).
+    /// The default: fingerprint, no checksum (a 16-byte header in format version 2).
     default: HybridCodec<ChatMessage>,
     /// Fingerprint and CRC-32C.
     checksum: HybridCodec<ChatMessage>,

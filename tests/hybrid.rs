@@ -1246,8 +1246,8 @@ impl Transform for RawXor {
     }
 }
 
-/// `access` has a fast path for valid version 2 rkyv frames (taken without metrics) and a
-/// full path (taken with them, and for everything the fast path declines): over valid and
+/// `access` and `decode` have a fast path for valid version 2 frames (taken without metrics)
+/// and a full path (taken with them, and for everything the fast path declines): over valid and
 /// mutated frames of every shape, both give the same value or the same error.
 #[test]
 fn access_fast_and_full_paths_agree() {
@@ -1281,6 +1281,17 @@ fn access_fast_and_full_paths_agree() {
             }
         }
         let (buf, range) = at_offset(&bytes, 0);
+        match (
+            fast.decode(&buf[range.clone()]),
+            full.decode(&buf[range.clone()]),
+        ) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "round {round}"),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
+                assert_eq!(a.message(), b.message(), "round {round}");
+            }
+            (a, b) => panic!("round {round}: decode fast {a:?}, full {b:?}"),
+        }
         let a = fast.access(&buf[range.clone()]);
         let b = full.access(&buf[range]);
         match (a, b) {
