@@ -1246,7 +1246,8 @@ impl Transform for RawXor {
     }
 }
 
-/// `access` and `decode` have a fast path for valid version 2 frames (taken without metrics)
+/// `access`, `access_owned` and `decode` have a fast path for valid version 2 frames (taken
+/// without metrics)
 /// and a full path (taken with them, and for everything the fast path declines): over valid and
 /// mutated frames of every shape, both give the same value or the same error.
 #[test]
@@ -1291,6 +1292,19 @@ fn access_fast_and_full_paths_agree() {
                 assert_eq!(a.message(), b.message(), "round {round}");
             }
             (a, b) => panic!("round {round}: decode fast {a:?}, full {b:?}"),
+        }
+        let owned = Bytes::copy_from_slice(&bytes);
+        match (fast.access_owned(owned.clone()), full.access_owned(owned)) {
+            (Ok(a), Ok(b)) => assert_eq!(a.id, b.id, "round {round}"),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
+                assert_eq!(a.message(), b.message(), "round {round}");
+            }
+            (a, b) => panic!(
+                "round {round}: access_owned fast {:?}, full {:?}",
+                a.map(drop),
+                b.map(drop)
+            ),
         }
         let a = fast.access(&buf[range.clone()]);
         let b = full.access(&buf[range]);
