@@ -32,7 +32,8 @@
 //! rkyv frame of up to 256 MiB), so the payload of a frame that starts 16-byte aligned is
 //! itself 16-byte aligned and an rkyv payload is read in place. A compressed payload is
 //! decompressed into an aligned buffer anyway, so its header is not padded: a small
-//! compressed message pays 15 to 19 bytes of header, not 32. The compressed formats carry
+//! compressed message pays 15 to 23 bytes of header (18 with a fingerprint and a
+//! dictionary), not 32. The compressed formats carry
 //! their own decompressed size (zstd's frame content size, lz4's length prefix), which the
 //! [`Transform`] checks against its limit before allocating, so version 2 does not repeat it.
 //!
@@ -70,7 +71,8 @@
 //!   certainty. `0xFE` and `0xFF` were avoided because they begin UTF-16 byte-order marks.
 //! - **CRC-32C** (the `crc32c` crate): hardware-accelerated on x86-64 (SSE 4.2) and aarch64,
 //!   with a table fallback; the checksum of Kafka record batches, ext4 and iSCSI, which is
-//!   the broker use case; it detects every burst error up to 32 bits in 4 bytes. A 64-bit hash (xxh3) would be a little faster in software but needs 8
+//!   the broker use case; it detects every burst error up to 32 bits in 4 bytes. A 64-bit
+//!   hash (xxh3) would be a little faster in software but needs 8
 //!   bytes and is not a standard storage checksum. The checksum covers the header too (except
 //!   its own field), so a flipped codec id or length is caught, not handed to the wrong decoder.
 //! - **32-bit lengths**: rkyv archives use 32-bit relative pointers, so a payload cannot exceed
@@ -78,12 +80,14 @@
 //! - **Version 2's variable layout**: version 1's fixed 16/32-byte header cost a 90-byte
 //!   dictionary-compressed chat message a third of its size. Version 2 keeps every check
 //!   (magic, version, codec, fingerprint, checksum, exact lengths, one encoding per frame) in
-//!   15 to 19 bytes for such a message, and 16 for a fingerprinted raw rkyv frame (32 in
+//!   18 bytes for such a message, and 16 for a fingerprinted raw rkyv frame (32 in
 //!   version 1).
-//! - **LEB128 payload length**: a writer knows a compressed payload's length before it
-//!   writes its header; for a raw payload it reserves the header assuming a length under
-//!   256 MiB, which is exact whatever the length except for a fingerprinted frame without a
-//!   checksum of 256 MiB or more, whose payload [`FrameWriter::finish`] then moves once.
+//! - **LEB128 payload length**: a writer reserves the header before the payload is written.
+//!   For a raw payload it assumes a length under 256 MiB, which is exact except for a
+//!   fingerprinted frame without a checksum of 256 MiB or more; for a compressed one it
+//!   assumes the uncompressed length, an upper bound. When the header turns out shorter or
+//!   longer, [`FrameWriter::finish`] moves the payload once (for a compressed payload, a
+//!   copy of what was just compressed, small beside compressing it).
 //!
 //! # Compatibility policy
 //!
