@@ -61,7 +61,8 @@ pub enum Primary {
 ///
 /// **Zero-copy**: [`access`](ZeroCopyCodec::access) returns the archived payload borrowed from
 /// the frame when the payload is 16-byte aligned (it is whenever the frame buffer is, since
-/// the header of a raw payload is padded to 16 or 32 bytes) and fails with [`ErrorKind::Unaligned`] otherwise.
+/// the header of a raw payload is padded to 16 or 32 bytes) and fails with
+/// [`ErrorKind::Unaligned`] otherwise.
 /// [`access_owned`](ZeroCopyCodec::access_owned) shares aligned `Bytes` and copies unaligned
 /// ones once. A JSON payload (framed or legacy) has no archive to borrow: `access` fails with
 /// [`ErrorKind::Unsupported`], and `access_owned` decodes the JSON and re-encodes it as an
