@@ -1323,6 +1323,7 @@ mod tests {
         assert_eq!(raw.len(), 16);
         raw.payload_len = V2_RESERVE_PAYLOAD_LEN + 1;
         assert_eq!(raw.len(), 32);
+        raw.payload_len = 150;
         let mut small = FrameHeader::new(CodecId::RKYV)
             .with_fingerprint(fp)
             .with_compression(CompressionId::ZSTD, Some(0xDEAD_BEEF), 180);

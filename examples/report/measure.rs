@@ -2,8 +2,9 @@
 //!
 //! Timing method (as BASELINES.md): every (codec, operation) pair of a dataset is one task.
 //! Each task is calibrated to a batch of iterations that takes at least the sample time, then
-//! the tasks run round-robin, one batch each per round, the starting task rotating every
-//! round, so a change in machine load hits every codec alike. A task's figure is the median
+//! the tasks run in rounds, one batch each per round, in a new order every round (a seeded
+//! shuffle), so a change in machine load hits every codec alike and no task always follows
+//! the same other one (whose cache and allocator state it would inherit). A task's figure is the median
 //! of its rounds. Ratios are only ever taken between figures of the same run. Batches of
 //! operations under a millisecond are preceded by one untimed call, so the allocator state
 //! another task left behind is not charged to a short batch.
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rkyv::util::AlignedVec;
 use zerocodec_datasets::codecs::{CodecAdapter, Op, Role, codecs};
-use zerocodec_datasets::{BenchValue, Dataset, DatasetVisitor};
+use zerocodec_datasets::{BenchValue, Dataset, DatasetVisitor, Rng};
 
 use crate::alloc::Usage;
 
@@ -210,9 +211,14 @@ fn measure<T: BenchValue>(
         cheap.push(per_iter < 1e6);
     }
     let mut samples = vec![Vec::with_capacity(settings.samples); tasks.len()];
-    for round in 0..settings.samples {
-        for k in 0..tasks.len() {
-            let t = (k + round) % tasks.len();
+    let mut order: Vec<usize> = (0..tasks.len()).collect();
+    let mut rng = Rng::new(0x005E_ED0F_0DE5);
+    for _ in 0..settings.samples {
+        // Fisher-Yates, seeded: the same orders in every run.
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        for &t in &order {
             let (c, o) = tasks[t];
             let op = results[c].ops[o].op;
             if cheap[t] {

@@ -260,9 +260,9 @@ pub(crate) fn benchmarks_md(
          codec's encoding is decoded (and accessed) and compared with the original before \
          anything is timed. Encode writes into a reused buffer; decode builds an owned value \
          (its drop is not timed); access validates the archive and reads it in place. All \
-         (codec, operation) pairs of a dataset run round-robin in batches of at least the \
-         sample time, and each figure is the median of its rounds, so ratios compare figures \
-         taken under the same load. Allocations are counted by a counting global allocator \
+         (codec, operation) pairs of a dataset run in rounds, each a batch of at least the \
+         sample time, in a new (seeded, shuffled) order every round, and each figure is the \
+         median of its rounds, so ratios compare figures taken under the same load. Allocations are counted by a counting global allocator \
          for one warm call (reallocations count as allocations, with their new size). Sizes \
          are of one encoding; zstd-3 is that encoding compressed with zstd at level 3. \
          Codec roles: *ours* are zerocodec's codecs; *reference* is the library one of them \
