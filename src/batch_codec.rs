@@ -220,13 +220,10 @@ impl<T: ZeroCopy + Message> Codec<Batch<T>> for BatchCodec<T> {
                 frame::MAX_PAYLOAD_LEN as u64,
             ));
         };
-        let mut reserve = self.header().with_compression(
-            CompressionId(u8::MAX),
-            transform.dictionary_id(),
-            raw_len,
-        );
-        reserve.payload_len = raw_len;
-        let writer = FrameWriter::begin(out, reserve.reserve_len());
+        let reserve = self
+            .header()
+            .reserve_len_compressed(transform.dictionary_id(), raw_len);
+        let writer = FrameWriter::begin(out, reserve);
         let compression = match transform.compress_into(raw, out) {
             Ok(compression) => compression,
             Err(err) => {

@@ -454,6 +454,17 @@ impl FrameHeader {
         header.len()
     }
 
+    /// The room to reserve for this header before compressing a `raw_len`-byte payload into
+    /// the frame (with `dictionary`): enough for any compressed length up to `raw_len` (a
+    /// compressing transform stores the payload raw rather than let it grow).
+    #[inline]
+    pub const fn reserve_len_compressed(&self, dictionary: Option<u32>, raw_len: u32) -> usize {
+        // Any non-zero id: only the presence of the compression id byte matters here.
+        let mut header = self.with_compression(CompressionId(u8::MAX), dictionary, raw_len);
+        header.payload_len = raw_len;
+        header.len()
+    }
+
     /// Where the payload sits in the frame.
     #[inline]
     pub const fn payload_range(&self) -> Range<usize> {

@@ -339,6 +339,25 @@ impl<T: HybridMessage> HybridCodec<T> {
         header
     }
 
+    /// The hot path of the read methods: a valid version 2 frame holding a raw rkyv or JSON
+    /// payload of this type, when metrics are off (they are counted on the full path).
+    /// `None` sends the caller to the full path, which reads everything else and names what
+    /// is wrong; both give the same results (tests/hybrid.rs checks).
+    #[inline(always)]
+    fn fast_frame<'a>(&self, bytes: &'a [u8]) -> Option<Frame<'a>> {
+        if self.metrics.is_some() {
+            return None;
+        }
+        let frame = Frame::parse_valid(bytes)?;
+        let header = frame.header();
+        let ours = (header.codec == CodecId::RKYV || header.codec == CodecId::JSON)
+            && !header.is_compressed()
+            && header
+                .fingerprint
+                .is_none_or(|f| f == T::SCHEMA_FINGERPRINT);
+        ours.then_some(frame)
+    }
+
     /// Room for the header of a raw payload (JSON and rkyv headers are the same length).
     fn header_len(&self) -> usize {
         self.header_for(CodecId::RKYV).reserve_len()
@@ -504,19 +523,8 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<T> {
-        // The hot path, as in `access`: a valid version 2 frame of this type, no metrics.
-        if self.metrics.is_none() {
-            if let Some(frame) = Frame::parse_valid(bytes) {
-                let header = frame.header();
-                if (header.codec == CodecId::RKYV || header.codec == CodecId::JSON)
-                    && !header.is_compressed()
-                    && header
-                        .fingerprint
-                        .is_none_or(|f| f == T::SCHEMA_FINGERPRINT)
-                {
-                    return self.decode_payload(header.codec, frame.payload());
-                }
-            }
+        if let Some(frame) = self.fast_frame(bytes) {
+            return self.decode_payload(frame.header().codec, frame.payload());
         }
         self.observe_decode(bytes.len(), || match self.open(bytes)? {
             Opened::Legacy(json) => Ok((Codec::<T>::decode(&JsonCodec, json)?, true)),
@@ -548,13 +556,10 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
                 // Room for the header of a payload compressed to at most its raw length (the
                 // policy stores it raw otherwise); `finish` moves the payload once if the
                 // header turns out shorter (or, stored raw, padded).
-                let mut reserve = self.header_for(codec).with_compression(
-                    CompressionId(u8::MAX),
-                    transform.dictionary_id(),
-                    raw_len,
-                );
-                reserve.payload_len = raw_len;
-                let writer = FrameWriter::begin(out, reserve.reserve_len());
+                let reserve = self
+                    .header_for(codec)
+                    .reserve_len_compressed(transform.dictionary_id(), raw_len);
+                let writer = FrameWriter::begin(out, reserve);
                 let compression = match transform.compress_into(scratch, out) {
                     Ok(id) => id,
                     Err(err) => {
@@ -596,19 +601,10 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
 
 impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
     fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
-        // The hot path: a valid version 2 frame of an rkyv payload of this type, no metrics.
-        // Anything else takes the full path below, which says what is wrong.
-        if self.metrics.is_none() {
-            if let Some(frame) = Frame::parse_valid(bytes) {
-                let header = frame.header();
-                if header.codec == CodecId::RKYV
-                    && !header.is_compressed()
-                    && header
-                        .fingerprint
-                        .is_none_or(|f| f == T::SCHEMA_FINGERPRINT)
-                {
-                    return archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth());
-                }
+        // A JSON payload takes the full path, which says it cannot be borrowed.
+        if let Some(frame) = self.fast_frame(bytes) {
+            if frame.header().codec == CodecId::RKYV {
+                return archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth());
             }
         }
         self.observe_decode(bytes.len(), || match self.open(bytes)? {
@@ -628,20 +624,9 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
     }
 
     fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
-        // The hot path, as in `access`.
-        if self.metrics.is_none() {
-            if let Some(frame) = Frame::parse_valid(&bytes) {
-                let header = *frame.header();
-                if (header.codec == CodecId::RKYV || header.codec == CodecId::JSON)
-                    && !header.is_compressed()
-                    && header
-                        .fingerprint
-                        .is_none_or(|f| f == T::SCHEMA_FINGERPRINT)
-                {
-                    let range = header.payload_range();
-                    return self.archive_payload(header.codec, bytes.clone(), range);
-                }
-            }
+        if let Some(frame) = self.fast_frame(&bytes) {
+            let header = *frame.header();
+            return self.archive_payload(header.codec, bytes.clone(), header.payload_range());
         }
         self.observe_decode(bytes.len(), || match self.open(&bytes)? {
             Opened::Legacy(json) => Ok((self.archive_json(json)?, true)),
