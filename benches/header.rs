@@ -44,6 +44,25 @@ fn header_alone(c: &mut Criterion) {
     g.bench_function("frame/crc32c-160B", |b| {
         b.iter(|| frame::checksum(black_box(&bytes), black_box(&payload)))
     });
+    // Recognizing a whole default hybrid frame (fingerprint, no checksum; ChatMessage-sized):
+    // field by field, and by comparing it with the one header it can have.
+    let fingerprint = 0x0123_4567_89AB_CDEF;
+    let mut default = FrameHeader::new(CodecId::RKYV).with_fingerprint(fingerprint);
+    default.payload_len = 152;
+    let mut frame = default.to_bytes()[..default.len()].to_vec();
+    frame.extend_from_slice(&[0x5A; 152]);
+    let expected = Frame::parse(&frame).unwrap().payload();
+    assert_eq!(Frame::parse_valid(&frame).unwrap().payload(), expected);
+    assert_eq!(
+        Frame::raw_v2_payload(&frame, CodecId::RKYV, Some(fingerprint)),
+        Some(expected)
+    );
+    g.bench_function("frame/parse-valid-168B", |b| {
+        b.iter(|| Frame::parse_valid(black_box(&frame)).map(|f| f.payload()))
+    });
+    g.bench_function("frame/raw-v2-payload-168B", |b| {
+        b.iter(|| Frame::raw_v2_payload(black_box(&frame), CodecId::RKYV, Some(fingerprint)))
+    });
     g.finish();
 }
 

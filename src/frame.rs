@@ -946,6 +946,53 @@ impl<'a> Frame<'a> {
         Some(Self { header, bytes })
     }
 
+    /// The payload of `bytes` when it is exactly the version 2 frame a writer makes for a raw
+    /// (uncompressed) `codec` payload with `fingerprint` (or none) and no checksum, of under
+    /// 256 MiB; `None` for anything else, valid or not.
+    ///
+    /// The hot path of a reader that knows which frame it expects: such a header is always 16
+    /// bytes, and a version 2 header has one encoding (shortest LEB128 length, zero padding),
+    /// so checking it is building the one header the frame must have and comparing 16 bytes,
+    /// a few instructions where [`parse_valid`](Self::parse_valid) reads field by field. On
+    /// `None`, call [`parse_valid`](Self::parse_valid) or [`parse`](Self::parse) (a unit test
+    /// checks that this accepts exactly the frames `parse` reads with this shape).
+    #[inline(always)]
+    pub fn raw_v2_payload(
+        bytes: &'a [u8],
+        codec: CodecId,
+        fingerprint: Option<u64>,
+    ) -> Option<&'a [u8]> {
+        let (header, payload) = bytes.split_first_chunk::<16>()?;
+        if codec.0 == 0 || payload.len() > V2_RESERVE_PAYLOAD_LEN as usize {
+            return None;
+        }
+        let len = payload.len() as u64;
+        let n = leb128_len(len as u32);
+        // The shortest LEB128 form of `len` (at most 4 bytes) as a little-endian word: 7 bits
+        // per byte, the continuation bit on every byte but the last.
+        let groups =
+            (len & 0x7F) | (len << 1 & 0x7F00) | (len << 2 & 0x7F_0000) | (len << 3 & 0x7F00_0000);
+        let leb = groups | (0x0080_8080 & ((1u64 << (8 * (n - 1))) - 1));
+        let flags = if fingerprint.is_some() {
+            FLAG_FINGERPRINT
+        } else {
+            0
+        };
+        let fields =
+            u128::from(u32::from_le_bytes([MAGIC, 2, codec.0, flags])) | u128::from(leb) << 32;
+        let fingerprint = u128::from(fingerprint.unwrap_or(0));
+        // One arm per length-field size, so each shift is by a constant (a shift of a `u128`
+        // by a variable amount costs a dozen instructions).
+        let expected = fields
+            | match n {
+                1 => fingerprint << 40,
+                2 => fingerprint << 48,
+                3 => fingerprint << 56,
+                _ => fingerprint << 64,
+            };
+        (u128::from_le_bytes(*header) == expected).then_some(payload)
+    }
+
     /// Parses the frame at the start of `bytes` and returns it with the bytes after it (for
     /// frames laid end to end in a stream or a segment).
     ///
@@ -1418,6 +1465,129 @@ mod tests {
                 // A header that parses writes back to the same bytes.
                 assert!(h.len() <= len);
                 assert_eq!(h.to_bytes()[..h.len()], b[..h.len()]);
+            }
+        }
+    }
+
+    /// The frame a writer makes for a raw `len`-byte payload (bytes `0, 1, 2, ...`).
+    fn raw_frame(header: FrameHeader, len: usize) -> Vec<u8> {
+        let mut header = header;
+        header.payload_len = len as u32;
+        let mut frame = header.to_bytes()[..header.len()].to_vec();
+        frame.extend((0..len).map(|i| i as u8));
+        if header.checksum.is_some() {
+            let at = header.checksum_at();
+            let crc = checksum_contiguous(&frame, at);
+            frame[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+        }
+        frame
+    }
+
+    /// What `raw_v2_payload` must return: the payload of a frame `Frame::parse` reads as
+    /// version 2, raw, `codec`, `fingerprint`, no checksum, under 256 MiB; `None` otherwise.
+    fn parsed_raw_payload(bytes: &[u8], codec: CodecId, fingerprint: Option<u64>) -> Option<&[u8]> {
+        let frame = Frame::parse(bytes).ok()?;
+        let h = frame.header();
+        let shape = h.version == 2
+            && h.codec == codec
+            && !h.is_compressed()
+            && h.checksum.is_none()
+            && h.dictionary.is_none()
+            && h.fingerprint == fingerprint
+            && (h.payload_len as usize) <= V2_RESERVE_PAYLOAD_LEN as usize;
+        shape.then(|| frame.payload())
+    }
+
+    #[test]
+    fn raw_v2_payload_reads_written_frames_at_every_length_field_size() {
+        const FP: u64 = 0x0123_4567_89AB_CDEF;
+        // Each size of the LEB128 length field, at both ends.
+        let lens = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000];
+        for codec in [CodecId::RKYV, CodecId::JSON] {
+            for fingerprint in [None, Some(FP), Some(0), Some(u64::MAX)] {
+                for len in lens {
+                    let mut header = FrameHeader::new(codec);
+                    if let Some(fp) = fingerprint {
+                        header = header.with_fingerprint(fp);
+                    }
+                    let frame = raw_frame(header, len);
+                    assert_eq!(frame.len(), 16 + len);
+                    let payload = Frame::raw_v2_payload(&frame, codec, fingerprint);
+                    assert_eq!(
+                        payload,
+                        Some(&frame[16..]),
+                        "{codec:?} {fingerprint:?} {len}"
+                    );
+                    assert_eq!(payload, parsed_raw_payload(&frame, codec, fingerprint));
+                    // Another shape of the same frame is not this one.
+                    let other = CodecId(codec.0 ^ 3);
+                    assert_eq!(Frame::raw_v2_payload(&frame, other, fingerprint), None);
+                    let other_fp = Some(fingerprint.map_or(7, |fp| fp ^ 1));
+                    assert_eq!(Frame::raw_v2_payload(&frame, codec, other_fp), None);
+                    if fingerprint.is_some() {
+                        assert_eq!(Frame::raw_v2_payload(&frame, codec, None), None);
+                    }
+                    // With a checksum, or as version 1, it is valid but not this shape.
+                    let summed = raw_frame(header.with_checksum(), len);
+                    assert!(Frame::parse(&summed).is_ok());
+                    assert_eq!(Frame::raw_v2_payload(&summed, codec, fingerprint), None);
+                    let v1 = raw_frame(header.with_version(1), len);
+                    assert!(Frame::parse(&v1).is_ok());
+                    assert_eq!(Frame::raw_v2_payload(&v1, codec, fingerprint), None);
+                }
+            }
+        }
+        assert_eq!(Frame::raw_v2_payload(&[], CodecId::RKYV, None), None);
+        let zero = raw_frame(FrameHeader::new(CodecId(0)), 3);
+        assert_eq!(Frame::raw_v2_payload(&zero, CodecId(0), None), None);
+    }
+
+    /// Every single-byte change of a header, and every length change of the frame, is
+    /// accepted by `raw_v2_payload` exactly when `Frame::parse` reads a frame of that shape.
+    #[test]
+    fn raw_v2_payload_accepts_exactly_what_parse_reads_with_its_shape() {
+        const FP: u64 = 0xFEDC_BA98_7654_3210;
+        let mut x = 0x005E_ED0F_F00D_u64;
+        for codec in [CodecId::RKYV, CodecId::JSON] {
+            for fingerprint in [None, Some(FP)] {
+                for len in [0, 5, 0x7F, 0x80, 0x4000] {
+                    let mut header = FrameHeader::new(codec);
+                    if let Some(fp) = fingerprint {
+                        header = header.with_fingerprint(fp);
+                    }
+                    let frame = raw_frame(header, len);
+                    let agree = |bytes: &[u8]| {
+                        assert_eq!(
+                            Frame::raw_v2_payload(bytes, codec, fingerprint),
+                            parsed_raw_payload(bytes, codec, fingerprint),
+                            "{:02x?} ({} bytes)",
+                            &bytes[..bytes.len().min(16)],
+                            bytes.len()
+                        );
+                    };
+                    for at in 0..16 {
+                        for _ in 0..24 {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            let mut bytes = frame.clone();
+                            // Single bits, small values and anything.
+                            bytes[at] = match x % 3 {
+                                0 => bytes[at] ^ (1 << ((x >> 8) % 8)),
+                                1 => (x >> 8) as u8 & 0x0F,
+                                _ => (x >> 8) as u8,
+                            };
+                            agree(&bytes);
+                        }
+                    }
+                    for cut in 0..frame.len().min(40) {
+                        agree(&frame[..cut]);
+                    }
+                    let mut longer = frame.clone();
+                    longer.push(0);
+                    agree(&longer);
+                    agree(&frame);
+                }
             }
         }
     }

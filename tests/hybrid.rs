@@ -1246,10 +1246,10 @@ impl Transform for RawXor {
     }
 }
 
-/// `access`, `access_owned` and `decode` have a fast path for valid version 2 frames (taken
-/// without metrics)
-/// and a full path (taken with them, and for everything the fast path declines): over valid and
-/// mutated frames of every shape, both give the same value or the same error.
+/// `access`, `access_owned` and `decode` have two fast paths, taken without metrics (one for
+/// the frame the codec writes by default, one for other valid version 2 frames), and a full
+/// path (taken with metrics, and for everything the fast paths decline): over valid and
+/// mutated frames of every shape, all give the same value or the same error.
 #[test]
 fn access_fast_and_full_paths_agree() {
     let fast = HybridCodec::<ChatMessage>::new();

@@ -339,12 +339,26 @@ impl<T: HybridMessage> HybridCodec<T> {
         header
     }
 
-    /// The hot path of the read methods: a valid version 2 frame holding a raw rkyv or JSON
-    /// payload of this type, when metrics are off (they are counted on the full path).
-    /// `None` sends the caller to the full path, which reads everything else and names what
-    /// is wrong; both give the same results (tests/hybrid.rs checks).
+    /// The hottest path of the read methods: the payload of a raw rkyv frame as this codec
+    /// writes it (version 2, no checksum, the fingerprint if this codec sets it), recognized
+    /// by one comparison with the header it must have, when metrics are off (they are
+    /// counted on the full path). Any other frame goes to the `*_full` methods below.
     #[inline(always)]
-    fn fast_frame<'a>(&self, bytes: &'a [u8]) -> Option<Frame<'a>> {
+    fn default_payload<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+        if self.metrics.is_some() || self.checksum || self.version != 2 {
+            return None;
+        }
+        let fingerprint = self.fingerprint.then_some(T::SCHEMA_FINGERPRINT);
+        Frame::raw_v2_payload(bytes, CodecId::RKYV, fingerprint)
+    }
+
+    /// The next fastest path: where the payload of a valid version 2 frame holding a raw
+    /// rkyv or JSON payload of this type starts (it runs to the end), and which of the two it
+    /// is, when metrics are off. `None` sends the caller to the full path, which reads
+    /// everything else and names what is wrong; all paths give the same results
+    /// (tests/hybrid.rs checks).
+    #[inline(always)]
+    fn valid_payload(&self, bytes: &[u8]) -> Option<(CodecId, usize)> {
         if self.metrics.is_some() {
             return None;
         }
@@ -355,7 +369,71 @@ impl<T: HybridMessage> HybridCodec<T> {
             && header
                 .fingerprint
                 .is_none_or(|f| f == T::SCHEMA_FINGERPRINT);
-        ours.then_some(frame)
+        ours.then_some((header.codec, header.len()))
+    }
+
+    // The other read paths, out of line so that the default path keeps its registers (and
+    // skips a prologue saving them) on every call.
+
+    #[inline(never)]
+    fn decode_full(&self, bytes: &[u8]) -> Result<T> {
+        if let Some((codec, start)) = self.valid_payload(bytes) {
+            return self.decode_payload(codec, &bytes[start..]);
+        }
+        self.observe_decode(bytes.len(), || match self.open(bytes)? {
+            Opened::Legacy(json) => Ok((Codec::<T>::decode(&JsonCodec, json)?, true)),
+            Opened::Framed(frame) => {
+                let header = frame.header();
+                if header.compression != CompressionId::NONE {
+                    return Err(compressed_without_transform(header));
+                }
+                Ok((self.decode_payload(header.codec, frame.payload())?, false))
+            }
+        })
+    }
+
+    #[inline(never)]
+    fn access_full<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
+        // A JSON payload takes the full path, which says it cannot be borrowed.
+        if let Some((CodecId::RKYV, start)) = self.valid_payload(bytes) {
+            return archive::access_with_depth::<T>(&bytes[start..], self.rkyv.max_depth());
+        }
+        self.observe_decode(bytes.len(), || match self.open(bytes)? {
+            Opened::Legacy(_) => Err(json_not_accessible("header-less legacy JSON")),
+            Opened::Framed(frame) => {
+                let header = frame.header();
+                if header.compression != CompressionId::NONE {
+                    return Err(compressed_without_transform(header));
+                }
+                if header.codec == CodecId::JSON {
+                    return Err(json_not_accessible("a JSON payload"));
+                }
+                let view = archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth())?;
+                Ok((view, false))
+            }
+        })
+    }
+
+    #[inline(never)]
+    fn access_owned_full(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
+        if let Some((codec, start)) = self.valid_payload(&bytes) {
+            let range = start..bytes.len();
+            return self.archive_payload(codec, bytes.clone(), range);
+        }
+        self.observe_decode(bytes.len(), || match self.open(&bytes)? {
+            Opened::Legacy(json) => Ok((self.archive_json(json)?, true)),
+            Opened::Framed(frame) => {
+                let header = frame.header();
+                if header.compression != CompressionId::NONE {
+                    return Err(compressed_without_transform(header));
+                }
+                let range = header.payload_range();
+                Ok((
+                    self.archive_payload(header.codec, bytes.clone(), range)?,
+                    false,
+                ))
+            }
+        })
     }
 
     /// Room for the header of a raw payload (JSON and rkyv headers are the same length).
@@ -523,19 +601,10 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<T> {
-        if let Some(frame) = self.fast_frame(bytes) {
-            return self.decode_payload(frame.header().codec, frame.payload());
+        if let Some(payload) = self.default_payload(bytes) {
+            return Codec::<T>::decode(&self.rkyv, payload);
         }
-        self.observe_decode(bytes.len(), || match self.open(bytes)? {
-            Opened::Legacy(json) => Ok((Codec::<T>::decode(&JsonCodec, json)?, true)),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression != CompressionId::NONE {
-                    return Err(compressed_without_transform(header));
-                }
-                Ok((self.decode_payload(header.codec, frame.payload())?, false))
-            }
-        })
+        self.decode_full(bytes)
     }
 
     fn encode_transformed_into<X, B>(&self, value: &T, transform: &X, out: &mut B) -> Result<()>
@@ -601,47 +670,18 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
 
 impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
     fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
-        // A JSON payload takes the full path, which says it cannot be borrowed.
-        if let Some(frame) = self.fast_frame(bytes) {
-            if frame.header().codec == CodecId::RKYV {
-                return archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth());
-            }
+        if let Some(payload) = self.default_payload(bytes) {
+            return archive::access_with_depth::<T>(payload, self.rkyv.max_depth());
         }
-        self.observe_decode(bytes.len(), || match self.open(bytes)? {
-            Opened::Legacy(_) => Err(json_not_accessible("header-less legacy JSON")),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression != CompressionId::NONE {
-                    return Err(compressed_without_transform(header));
-                }
-                if header.codec == CodecId::JSON {
-                    return Err(json_not_accessible("a JSON payload"));
-                }
-                let view = archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth())?;
-                Ok((view, false))
-            }
-        })
+        self.access_full(bytes)
     }
 
     fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
-        if let Some(frame) = self.fast_frame(&bytes) {
-            let header = *frame.header();
-            return self.archive_payload(header.codec, bytes.clone(), header.payload_range());
+        if let Some(payload) = self.default_payload(&bytes) {
+            let start = bytes.len() - payload.len();
+            return self.rkyv.access_owned(bytes.slice(start..));
         }
-        self.observe_decode(bytes.len(), || match self.open(&bytes)? {
-            Opened::Legacy(json) => Ok((self.archive_json(json)?, true)),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression != CompressionId::NONE {
-                    return Err(compressed_without_transform(header));
-                }
-                let range = header.payload_range();
-                Ok((
-                    self.archive_payload(header.codec, bytes.clone(), range)?,
-                    false,
-                ))
-            }
-        })
+        self.access_owned_full(bytes)
     }
 
     fn access_transformed<X: Transform>(
