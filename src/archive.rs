@@ -16,13 +16,14 @@ use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
 use rkyv::bytecheck::CheckBytes;
 use rkyv::rancor::{BoxedError, Failure, Source};
 use rkyv::ser::allocator::ArenaHandle;
+use rkyv::ser::sharing::Share;
 use rkyv::util::AlignedVec;
 use rkyv::validation::Validator;
 use rkyv::validation::archive::ArchiveValidator;
 use rkyv::validation::shared::SharedValidator;
 use rkyv::{Archive, Deserialize, Portable, Serialize};
 
-use crate::buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
+use crate::buf::{ARCHIVE_ALIGN, Appender, EncodeBuf, VecAppender};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pool::{BufferPool, PooledBuf};
 
@@ -92,6 +93,7 @@ pub trait ZeroCopyEncode:
     + for<'b> SerializeInto<Appender<'b, Vec<u8>>>
     + for<'b> SerializeInto<Appender<'b, bytes::BytesMut>>
     + for<'b> SerializeInto<Appender<'b, AlignedVec>>
+    + SerializeInto<VecAppender>
 {
 }
 impl<T> ZeroCopyEncode for T where
@@ -99,6 +101,7 @@ impl<T> ZeroCopyEncode for T where
         + for<'b> SerializeInto<Appender<'b, Vec<u8>>>
         + for<'b> SerializeInto<Appender<'b, bytes::BytesMut>>
         + for<'b> SerializeInto<Appender<'b, AlignedVec>>
+        + SerializeInto<VecAppender>
 {
 }
 
@@ -130,6 +133,36 @@ where
     let start = out.len();
     match rkyv::api::high::to_bytes_in::<_, Failure>(value, Appender::new(&mut *out)) {
         Ok(appender) => Ok(appender.written()),
+        Err(Failure) => {
+            out.truncate(start);
+            Err(explain_encode(value, out, start))
+        }
+    }
+}
+
+/// [`serialize_into`] for an [`AlignedVec`], through a [`VecAppender`]: the vector is moved
+/// into the serializer and back, so rkyv's writes and position queries reach it directly.
+/// Same result, same error, and `out` left as it was on failure.
+///
+/// # Errors
+///
+/// As [`serialize_into`].
+#[inline]
+pub fn serialize_into_vec<T>(value: &T, out: &mut AlignedVec) -> Result<usize>
+where
+    T: SerializeInto<VecAppender> + for<'b> SerializeInto<Appender<'b, AlignedVec>>,
+{
+    let start = out.len();
+    let (result, writer) = rkyv::util::with_arena(|arena| {
+        let writer = VecAppender::new(std::mem::take(out));
+        let mut serializer = rkyv::ser::Serializer::new(writer, arena.acquire(), Share::new());
+        let result = rkyv::api::serialize_using::<_, Failure>(value, &mut serializer);
+        (result, serializer.into_writer())
+    });
+    let written = writer.written();
+    *out = writer.into_inner();
+    match result {
+        Ok(_) => Ok(written),
         Err(Failure) => {
             out.truncate(start);
             Err(explain_encode(value, out, start))

@@ -50,7 +50,7 @@ pub mod transform;
 pub use archive::{OwnedArchive, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode};
 pub use batch::{Batch, BatchBuilder, BatchIter, BatchRef};
 pub use batch_codec::{BATCH_CONTENT_TYPE, BatchCodec};
-pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf};
+pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf, VecAppender};
 pub use codec::{Codec, CodecId, ZeroCopyCodec};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::{Frame, FrameHeader};

@@ -59,7 +59,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use rkyv::util::AlignedVec;
 
-use crate::archive::{ZeroCopyEncode, serialize_into};
+use crate::archive::{ZeroCopyEncode, serialize_into_vec};
 use crate::buf::{ARCHIVE_ALIGN, EncodeBuf};
 use crate::error::Result;
 
@@ -411,7 +411,7 @@ impl EncodeBuf for PooledBuf {
     /// Serializes straight into the pooled buffer (through its `AlignedVec`), no copy.
     #[inline]
     fn append_archive<T: ZeroCopyEncode>(&mut self, value: &T) -> Result<usize> {
-        serialize_into(value, &mut self.buf)
+        serialize_into_vec(value, &mut self.buf)
     }
 }
 

@@ -548,3 +548,61 @@ fn binary_and_text_forms_agree() {
         view.value.as_str()
     );
 }
+
+/// `AlignedVec` and `PooledBuf` serialize through `VecAppender` (the vector moved into the
+/// serializer and back), `Vec<u8>` and `BytesMut` through `Appender`: after other bytes, they
+/// append the same archive, and a failed encode gives the same error and leaves each buffer
+/// with exactly the bytes it had.
+#[test]
+fn every_buffer_appends_the_same_archive_and_keeps_its_bytes_on_failure() {
+    use zerocodec::bytes::BytesMut;
+    use zerocodec::{BufferPool, EncodeBuf};
+
+    let good = Doc {
+        id: 7,
+        value: json!({"a": [1, "two", 3.5, {"b": null}], "c": "a string past the inline size"}),
+    };
+    let bad = Doc {
+        id: 0,
+        value: nested(MAX_ENCODE_DEPTH + 1),
+    };
+    let prefix = [0xAB; 16];
+    let mut aligned = AlignedVec::new();
+    aligned.extend_from_slice(&prefix);
+    let mut pooled = BufferPool::global().take();
+    EncodeBuf::extend_from_slice(&mut pooled, &prefix);
+    let mut vec = prefix.to_vec();
+    let mut bytes = BytesMut::from(&prefix[..]);
+
+    let lens = [
+        aligned.append_archive(&good).unwrap(),
+        pooled.append_archive(&good).unwrap(),
+        vec.append_archive(&good).unwrap(),
+        bytes.append_archive(&good).unwrap(),
+    ];
+    assert!(
+        lens.iter().all(|&n| n == lens[0] && n + 16 == vec.len()),
+        "{lens:?}"
+    );
+    assert_eq!(aligned.as_slice(), &vec[..]);
+    assert_eq!(EncodeBuf::as_slice(&pooled), &vec[..]);
+    assert_eq!(&bytes[..], &vec[..]);
+    let decoded: Doc = RkyvCodec::new().decode(&aligned[16..]).unwrap();
+    assert_eq!(decoded, good);
+
+    let before = vec.clone();
+    let errors = [
+        aligned.append_archive(&bad).unwrap_err(),
+        pooled.append_archive(&bad).unwrap_err(),
+        vec.append_archive(&bad).unwrap_err(),
+        bytes.append_archive(&bad).unwrap_err(),
+    ];
+    for err in &errors {
+        assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+        assert_eq!(err.message(), errors[0].message());
+    }
+    assert_eq!(aligned.as_slice(), &before[..]);
+    assert_eq!(EncodeBuf::as_slice(&pooled), &before[..]);
+    assert_eq!(vec, before);
+    assert_eq!(&bytes[..], &before[..]);
+}
