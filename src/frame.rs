@@ -258,6 +258,46 @@ fn read_leb128(bytes: &[u8]) -> std::result::Result<(u32, usize), Leb128Error> {
     }
 }
 
+/// The 16-byte version 2 header of a raw (uncompressed) `codec` payload of `payload_len`
+/// bytes with `fingerprint` (or none) and no checksum, as a little-endian word: the one
+/// header such a frame can have. `None` for codec 0 or a payload of 256 MiB or more (whose
+/// header is longer).
+///
+/// Built with shifts and masks, no branch on the data but the length field's size: both the
+/// writer ([`FrameWriter::finish`]) and the reader ([`Frame::raw_v2_payload`]) take it for
+/// the common frame, and the unit tests check it against [`FrameHeader::to_bytes`].
+#[inline(always)]
+fn raw_v2_header(codec: CodecId, fingerprint: Option<u64>, payload_len: usize) -> Option<u128> {
+    if codec.0 == 0 || payload_len > V2_RESERVE_PAYLOAD_LEN as usize {
+        return None;
+    }
+    let len = payload_len as u64;
+    let n = leb128_len(len as u32);
+    // The shortest LEB128 form of `len` (at most 4 bytes) as a little-endian word: 7 bits
+    // per byte, the continuation bit on every byte but the last.
+    let groups =
+        (len & 0x7F) | (len << 1 & 0x7F00) | (len << 2 & 0x7F_0000) | (len << 3 & 0x7F00_0000);
+    let leb = groups | (0x0080_8080 & ((1u64 << (8 * (n - 1))) - 1));
+    let flags = if fingerprint.is_some() {
+        FLAG_FINGERPRINT
+    } else {
+        0
+    };
+    let fields = u128::from(u32::from_le_bytes([MAGIC, 2, codec.0, flags])) | u128::from(leb) << 32;
+    let fingerprint = u128::from(fingerprint.unwrap_or(0));
+    // One arm per length-field size, so each shift is by a constant (a shift of a `u128` by a
+    // variable amount costs a dozen instructions).
+    Some(
+        fields
+            | match n {
+                1 => fingerprint << 40,
+                2 => fingerprint << 48,
+                3 => fingerprint << 56,
+                _ => fingerprint << 64,
+            },
+    )
+}
+
 /// True if `bytes` starts with the frame [`MAGIC`] (anything else is not a frame, for example
 /// header-less legacy JSON).
 #[inline]
@@ -963,33 +1003,7 @@ impl<'a> Frame<'a> {
         fingerprint: Option<u64>,
     ) -> Option<&'a [u8]> {
         let (header, payload) = bytes.split_first_chunk::<16>()?;
-        if codec.0 == 0 || payload.len() > V2_RESERVE_PAYLOAD_LEN as usize {
-            return None;
-        }
-        let len = payload.len() as u64;
-        let n = leb128_len(len as u32);
-        // The shortest LEB128 form of `len` (at most 4 bytes) as a little-endian word: 7 bits
-        // per byte, the continuation bit on every byte but the last.
-        let groups =
-            (len & 0x7F) | (len << 1 & 0x7F00) | (len << 2 & 0x7F_0000) | (len << 3 & 0x7F00_0000);
-        let leb = groups | (0x0080_8080 & ((1u64 << (8 * (n - 1))) - 1));
-        let flags = if fingerprint.is_some() {
-            FLAG_FINGERPRINT
-        } else {
-            0
-        };
-        let fields =
-            u128::from(u32::from_le_bytes([MAGIC, 2, codec.0, flags])) | u128::from(leb) << 32;
-        let fingerprint = u128::from(fingerprint.unwrap_or(0));
-        // One arm per length-field size, so each shift is by a constant (a shift of a `u128`
-        // by a variable amount costs a dozen instructions).
-        let expected = fields
-            | match n {
-                1 => fingerprint << 40,
-                2 => fingerprint << 48,
-                3 => fingerprint << 56,
-                _ => fingerprint << 64,
-            };
+        let expected = raw_v2_header(codec, fingerprint, payload.len())?;
         (u128::from_le_bytes(*header) == expected).then_some(payload)
     }
 
@@ -1148,7 +1162,12 @@ impl FrameWriter {
     #[inline]
     pub fn begin<B: EncodeBuf>(out: &mut B, header_len: usize) -> Self {
         let start = out.len();
-        out.resize_zeroed(start + header_len);
+        if header_len == 16 {
+            // The common header: a fixed-size append the compiler writes inline.
+            out.extend_from_slice(&[0; 16]);
+        } else {
+            out.resize_zeroed(start + header_len);
+        }
         Self {
             start,
             reserved: header_len,
@@ -1175,8 +1194,37 @@ impl FrameWriter {
     ///
     /// [`ErrorKind::TooLarge`] if the payload exceeds [`MAX_PAYLOAD_LEN`]; the frame is
     /// removed from the buffer.
-    #[inline]
-    pub fn finish<B: EncodeBuf>(self, out: &mut B, mut header: FrameHeader) -> Result<FrameHeader> {
+    #[inline(always)]
+    pub fn finish<B: EncodeBuf>(self, out: &mut B, header: FrameHeader) -> Result<FrameHeader> {
+        let payload_start = self.payload_start();
+        let payload_len = out.len().saturating_sub(payload_start);
+        if self.reserved == 16
+            && header.version == 2
+            && header.checksum.is_none()
+            && !header.is_compressed()
+            && header.dictionary.is_none()
+        {
+            // The common frame: its one possible header, written as one word.
+            if let Some(word) = raw_v2_header(header.codec, header.fingerprint, payload_len) {
+                let at = self.start..payload_start;
+                out.as_mut_slice()[at].copy_from_slice(&word.to_le_bytes());
+                return Ok(FrameHeader {
+                    payload_len: payload_len as u32,
+                    uncompressed_len: None,
+                    ..header
+                });
+            }
+        }
+        self.finish_general(out, header)
+    }
+
+    /// [`finish`](Self::finish) for any header, field by field.
+    #[inline(never)]
+    fn finish_general<B: EncodeBuf>(
+        self,
+        out: &mut B,
+        mut header: FrameHeader,
+    ) -> Result<FrameHeader> {
         let payload_start = self.payload_start();
         let payload_len = out.len().saturating_sub(payload_start);
         let Ok(len32) = u32::try_from(payload_len) else {
@@ -1512,6 +1560,16 @@ mod tests {
                     }
                     let frame = raw_frame(header, len);
                     assert_eq!(frame.len(), 16 + len);
+                    // The writer's one-word header is the field-by-field one.
+                    for header in [header, header.with_checksum()] {
+                        let mut out = vec![0xEE; 3];
+                        let writer = FrameWriter::begin(&mut out, header.reserve_len());
+                        out.extend((0..len).map(|i| i as u8));
+                        let written = writer.finish(&mut out, header).unwrap();
+                        assert_eq!(out[..3], [0xEE; 3]);
+                        assert_eq!(out[3..], raw_frame(header, len), "{header:?}");
+                        assert_eq!(Frame::parse(&out[3..]).unwrap().header(), &written);
+                    }
                     let payload = Frame::raw_v2_payload(&frame, codec, fingerprint);
                     assert_eq!(
                         payload,
