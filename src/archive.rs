@@ -140,9 +140,10 @@ where
     }
 }
 
-/// [`serialize_into`] for an [`AlignedVec`], through a [`VecAppender`]: the vector is moved
-/// into the serializer and back, so rkyv's writes and position queries reach it directly.
-/// Same result, same error, and `out` left as it was on failure.
+/// [`serialize_into`] for an [`AlignedVec`], through a [`VecAppender`] when `out`'s length
+/// is a multiple of [`ARCHIVE_ALIGN`] (the vector is moved into the serializer and back, so
+/// rkyv's writes and position queries reach it directly), through an [`Appender`] otherwise.
+/// Same bytes, same result, same error, and `out` left as it was on failure.
 ///
 /// # Errors
 ///
@@ -153,8 +154,14 @@ where
     T: SerializeInto<VecAppender> + for<'b> SerializeInto<Appender<'b, AlignedVec>>,
 {
     let start = out.len();
+    let writer = match VecAppender::new(std::mem::take(out)) {
+        Ok(writer) => writer,
+        Err(vec) => {
+            *out = vec;
+            return serialize_into_unaligned(value, out);
+        }
+    };
     let (result, writer) = rkyv::util::with_arena(|arena| {
-        let writer = VecAppender::new(std::mem::take(out));
         let mut serializer = rkyv::ser::Serializer::new(writer, arena.acquire(), Share::new());
         let result = rkyv::api::serialize_using::<_, Failure>(value, &mut serializer);
         (result, serializer.into_writer())
@@ -168,6 +175,16 @@ where
             Err(explain_encode(value, out, start))
         }
     }
+}
+
+/// [`serialize_into_vec`]'s path for a vector whose length is not a multiple of
+/// [`ARCHIVE_ALIGN`], out of line to keep the common path small.
+#[inline(never)]
+fn serialize_into_unaligned<T>(value: &T, out: &mut AlignedVec) -> Result<usize>
+where
+    T: for<'b> SerializeInto<Appender<'b, AlignedVec>>,
+{
+    serialize_into(value, out)
 }
 
 /// Serializes again with [`ArchiveSerializer`] to say why serialization failed.

@@ -278,14 +278,21 @@ impl<B: EncodeBuf + ?Sized, E> rkyv::ser::Writer<E> for Appender<'_, B> {
 }
 
 /// The writer zerocodec serializes into an [`AlignedVec`] with: an [`Appender`] that holds
-/// the vector by value while an archive is written, positioned relative to where it started.
+/// the vector by value while an archive is written, and counts positions from the start of
+/// the vector.
 ///
 /// rkyv asks its writer for the position and writes a few bytes at a time (every field,
-/// string and padding run); held by value, the vector's length and capacity sit in the
-/// serializer itself rather than behind a reference, which saves a load on each of those
-/// calls (3-7% of encoding time on the log and mk48 datasets). Reached through
-/// [`EncodeBuf::append_archive`] on an `AlignedVec` or a
-/// [`PooledBuf`](crate::pool::PooledBuf), which move the vector in and back out.
+/// string and padding run). Held by value, the vector's length and capacity sit in the
+/// serializer itself rather than behind a reference, and the position is the vector's length
+/// with nothing subtracted: together 5% fewer instructions than [`Appender`] on the log
+/// dataset, which encodes at raw rkyv's cost this way. Positions only matter modulo the
+/// alignment of what is written next (offsets between positions do not depend on the
+/// origin), so counting from the vector's start lays out the same bytes as counting from the
+/// archive's start whenever the archive starts at a multiple of [`ARCHIVE_ALIGN`], the
+/// largest alignment zerocodec's archives use; [`new`](Self::new) takes only such vectors.
+/// Reached through [`EncodeBuf::append_archive`] on an `AlignedVec` or a
+/// [`PooledBuf`](crate::pool::PooledBuf), which move the vector in and back out (and use an
+/// [`Appender`] when their length is not such a multiple).
 #[derive(Debug, Default)]
 pub struct VecAppender {
     vec: AlignedVec,
@@ -293,11 +300,20 @@ pub struct VecAppender {
 }
 
 impl VecAppender {
-    /// Takes `vec` and starts appending at its end.
+    /// Takes `vec` to append an archive at its end, if its length is a multiple of
+    /// [`ARCHIVE_ALIGN`]; gives it back otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `vec` itself, unchanged, when its length is not a multiple of [`ARCHIVE_ALIGN`].
     #[inline]
-    pub fn new(vec: AlignedVec) -> Self {
+    pub fn new(vec: AlignedVec) -> std::result::Result<Self, AlignedVec> {
         let start = vec.len();
-        Self { vec, start }
+        if start % ARCHIVE_ALIGN == 0 {
+            Ok(Self { vec, start })
+        } else {
+            Err(vec)
+        }
     }
 
     /// Number of bytes appended so far.
@@ -316,7 +332,7 @@ impl VecAppender {
 impl rkyv::ser::Positional for VecAppender {
     #[inline]
     fn pos(&self) -> usize {
-        self.written()
+        self.vec.len()
     }
 }
 

@@ -550,14 +550,12 @@ fn binary_and_text_forms_agree() {
 }
 
 /// `AlignedVec` and `PooledBuf` serialize through `VecAppender` (the vector moved into the
-/// serializer and back), `Vec<u8>` and `BytesMut` through `Appender`: after other bytes, they
-/// append the same archive, and a failed encode gives the same error and leaves each buffer
-/// with exactly the bytes it had.
+/// serializer and back, positions counted from its start) when their length is a multiple
+/// of 16, `Vec<u8>` and `BytesMut` always through `Appender` (positions counted from the
+/// archive's start): after any number of other bytes they append the same archive, and a
+/// failed encode gives the same error and leaves each buffer with exactly the bytes it had.
 #[test]
 fn every_buffer_appends_the_same_archive_and_keeps_its_bytes_on_failure() {
-    use zerocodec::bytes::BytesMut;
-    use zerocodec::{BufferPool, EncodeBuf};
-
     let good = Doc {
         id: 7,
         value: json!({"a": [1, "two", 3.5, {"b": null}], "c": "a string past the inline size"}),
@@ -566,36 +564,49 @@ fn every_buffer_appends_the_same_archive_and_keeps_its_bytes_on_failure() {
         id: 0,
         value: nested(MAX_ENCODE_DEPTH + 1),
     };
-    let prefix = [0xAB; 16];
+    // After 16 bytes `AlignedVec` takes the by-value path, after 5 the `Appender` one.
+    for prefix_len in [0, 5, 16, 48] {
+        appends_the_same_archive_after(&vec![0xAB; prefix_len], &good, &bad);
+    }
+}
+
+fn appends_the_same_archive_after(prefix: &[u8], good: &Doc, bad: &Doc) {
+    use zerocodec::bytes::BytesMut;
+    use zerocodec::{BufferPool, EncodeBuf};
+
     let mut aligned = AlignedVec::new();
-    aligned.extend_from_slice(&prefix);
+    aligned.extend_from_slice(prefix);
     let mut pooled = BufferPool::global().take();
-    EncodeBuf::extend_from_slice(&mut pooled, &prefix);
+    EncodeBuf::extend_from_slice(&mut pooled, prefix);
     let mut vec = prefix.to_vec();
-    let mut bytes = BytesMut::from(&prefix[..]);
+    let mut bytes = BytesMut::from(prefix);
 
     let lens = [
-        aligned.append_archive(&good).unwrap(),
-        pooled.append_archive(&good).unwrap(),
-        vec.append_archive(&good).unwrap(),
-        bytes.append_archive(&good).unwrap(),
+        aligned.append_archive(good).unwrap(),
+        pooled.append_archive(good).unwrap(),
+        vec.append_archive(good).unwrap(),
+        bytes.append_archive(good).unwrap(),
     ];
+    let n = prefix.len();
     assert!(
-        lens.iter().all(|&n| n == lens[0] && n + 16 == vec.len()),
+        lens.iter()
+            .all(|&len| len == lens[0] && len + n == vec.len()),
         "{lens:?}"
     );
     assert_eq!(aligned.as_slice(), &vec[..]);
     assert_eq!(EncodeBuf::as_slice(&pooled), &vec[..]);
     assert_eq!(&bytes[..], &vec[..]);
-    let decoded: Doc = RkyvCodec::new().decode(&aligned[16..]).unwrap();
-    assert_eq!(decoded, good);
+    let mut archive = AlignedVec::<16>::new();
+    archive.extend_from_slice(&vec[n..]);
+    let decoded: Doc = RkyvCodec::new().decode(&archive).unwrap();
+    assert_eq!(&decoded, good);
 
     let before = vec.clone();
     let errors = [
-        aligned.append_archive(&bad).unwrap_err(),
-        pooled.append_archive(&bad).unwrap_err(),
-        vec.append_archive(&bad).unwrap_err(),
-        bytes.append_archive(&bad).unwrap_err(),
+        aligned.append_archive(bad).unwrap_err(),
+        pooled.append_archive(bad).unwrap_err(),
+        vec.append_archive(bad).unwrap_err(),
+        bytes.append_archive(bad).unwrap_err(),
     ];
     for err in &errors {
         assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
