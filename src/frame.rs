@@ -1595,6 +1595,13 @@ mod tests {
                 }
             }
         }
+        // The example in docs/wire-format.md, section 3a.
+        let documented = [
+            0xFA, 0x02, 0x02, 0x02, 0x98, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x67, 0x45, 0x23, 0x01,
+            0x00, 0x00,
+        ];
+        let header = raw_v2_header(CodecId::RKYV, Some(FP), 152).unwrap();
+        assert_eq!(header.to_le_bytes(), documented);
         assert_eq!(Frame::raw_v2_payload(&[], CodecId::RKYV, None), None);
         let zero = raw_frame(FrameHeader::new(CodecId(0)), 3);
         assert_eq!(Frame::raw_v2_payload(&zero, CodecId(0), None), None);
