@@ -149,7 +149,7 @@ where
 ///
 /// As [`serialize_into`].
 #[inline]
-pub fn serialize_into_vec<T>(value: &T, out: &mut AlignedVec) -> Result<usize>
+pub(crate) fn serialize_into_vec<T>(value: &T, out: &mut AlignedVec) -> Result<usize>
 where
     T: SerializeInto<VecAppender> + for<'b> SerializeInto<Appender<'b, AlignedVec>>,
 {

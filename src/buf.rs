@@ -277,9 +277,9 @@ impl<B: EncodeBuf + ?Sized, E> rkyv::ser::Writer<E> for Appender<'_, B> {
     }
 }
 
-/// The writer zerocodec serializes into an [`AlignedVec`] with: an [`Appender`] that holds
-/// the vector by value while an archive is written, and counts positions from the start of
-/// the vector.
+/// The writer zerocodec serializes into an [`AlignedVec`] with: like [`Appender`], but it
+/// holds the vector by value while an archive is written and counts positions from the start
+/// of the vector.
 ///
 /// rkyv asks its writer for the position and writes a few bytes at a time (every field,
 /// string and padding run). Held by value, the vector's length and capacity sit in the
