@@ -198,7 +198,7 @@ where
         .map(|appender| appender.written());
     out.truncate(start);
     match result {
-        Err(err) => encode_error::<T>(err),
+        Err(err) => encode_error::<T>(&err),
         Ok(_) => Error::new(
             ErrorKind::Encode,
             format!(
@@ -211,16 +211,15 @@ where
 }
 
 #[cold]
-fn encode_error<T>(err: BoxedError) -> Error {
+fn encode_error<T>(err: &BoxedError) -> Error {
     Error::new(
         ErrorKind::Encode,
         format!(
             "rkyv could not serialize `{}`: {}",
             std::any::type_name::<T>(),
-            rkyv_message(&err)
+            rkyv_message(err, None)
         ),
     )
-    .with_source(err)
 }
 
 /// True if `bytes` starts at an address aligned for zero-copy access.
@@ -301,7 +300,7 @@ where
 #[inline(never)]
 fn explain<T: ZeroCopy>(bytes: &[u8], max_depth: usize) -> Error {
     match check::<T::Archived, BoxedError>(bytes, max_depth) {
-        Err(err) => invalid_archive_at_depth::<T>(err, max_depth),
+        Err(err) => invalid_archive_at_depth::<T>(err, max_depth, bytes),
         // A `CheckBytes` impl that accepts with one error type and rejects with another.
         Ok(_) => Error::new(
             ErrorKind::Corrupt,
@@ -315,9 +314,9 @@ fn explain<T: ZeroCopy>(bytes: &[u8], max_depth: usize) -> Error {
 }
 
 #[cold]
-fn invalid_archive_at_depth<T>(err: BoxedError, max_depth: usize) -> Error {
+fn invalid_archive_at_depth<T>(err: BoxedError, max_depth: usize, input: &[u8]) -> Error {
     if !is_depth_error(&err) {
-        return invalid_archive::<T>(err);
+        return invalid_archive::<T>(err, Some(input));
     }
     Error::new(
         ErrorKind::Corrupt,
@@ -327,10 +326,9 @@ fn invalid_archive_at_depth<T>(err: BoxedError, max_depth: usize) -> Error {
              deeper nesting: {}",
             std::any::type_name::<T>(),
             max_depth,
-            rkyv_message(&err)
+            rkyv_message(&err, Some(input))
         ),
     )
-    .with_source(err)
 }
 
 #[cold]
@@ -354,27 +352,39 @@ fn unaligned(bytes: &[u8]) -> Error {
     )
 }
 
+/// The archive error for `err`; `input` is the archive, when the error is about its bytes.
+///
+/// rkyv's own error is not kept as the source: its text holds raw pointers, which
+/// [`rkyv_message`] rewrites.
 #[cold]
-fn invalid_archive<T>(err: BoxedError) -> Error {
+fn invalid_archive<T>(err: BoxedError, input: Option<&[u8]>) -> Error {
     Error::new(
         ErrorKind::Corrupt,
         format!(
             "invalid archive of `{}`: {}",
             std::any::type_name::<T>(),
-            rkyv_message(&err)
+            rkyv_message(&err, input)
         ),
     )
-    .with_source(err)
 }
 
-/// rkyv's message for `err`, with its trace when it has one.
+/// rkyv's message for `err`, with its trace when it has one, and with no memory address.
+///
+/// rkyv's validation errors print raw pointers (`ptr 0x000055e83829bb06`), which differ on
+/// every run and would hand a remote peer the reader's address-space layout. Each number of
+/// address size is rewritten: as an offset when it points into `input`, and withheld
+/// otherwise.
 ///
 /// rancor's `BoxedError` shows only the innermost error when displayed, and some failures
 /// (the validator's depth limit) live only in the trace, so the trace entries are read from
 /// the debug form and listed innermost first. A recursive type nested hundreds of levels deep
 /// has a trace as long, so at most [`MAX_TRACE_ENTRIES`] entries are kept (the innermost,
 /// which say what failed, and the outermost, which say where).
-fn rkyv_message(err: &BoxedError) -> String {
+fn rkyv_message(err: &BoxedError, input: Option<&[u8]>) -> String {
+    scrub_addresses(&raw_rkyv_message(err), input)
+}
+
+fn raw_rkyv_message(err: &BoxedError) -> String {
     let debug = format!("{err:?}");
     let traces = debug_traces(&debug);
     if traces.is_empty() {
@@ -394,6 +404,41 @@ fn rkyv_message(err: &BoxedError) -> String {
     }
     message.push(')');
     message
+}
+
+/// Hexadecimal numbers at least this large are taken for addresses (rkyv prints pointers in
+/// hex; the small hex numbers it prints are tags and bytes).
+const MIN_ADDRESS: u64 = 0x1_0000;
+
+/// `text` with every hexadecimal number that could be an address rewritten: `input offset N`
+/// when it points into (or just past) `input`, `an address` otherwise.
+fn scrub_addresses(text: &str, input: Option<&[u8]>) -> String {
+    let range = input.map(|bytes| {
+        let start = bytes.as_ptr() as u64;
+        start..=start + bytes.len() as u64
+    });
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("0x") {
+        let (before, number) = rest.split_at(at);
+        out.push_str(before);
+        let digits = number[2..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(number.len() - 2);
+        let hex = &number[2..2 + digits];
+        match u64::from_str_radix(hex, 16) {
+            Ok(value) if value >= MIN_ADDRESS || digits > 8 => match &range {
+                Some(range) if range.contains(&value) => {
+                    out.push_str(&format!("input offset {}", value - range.start()));
+                }
+                _ => out.push_str("an address"),
+            },
+            _ => out.push_str(&number[..2 + digits]),
+        }
+        rest = &number[2 + digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Most rkyv trace entries an error message lists.
@@ -439,11 +484,28 @@ thread_local! {
 /// Largest scratch buffer kept per thread for re-aligning input; larger ones are freed.
 const MAX_RETAINED_SCRATCH: usize = 1 << 20;
 
+/// An empty slice at an address aligned to [`ARCHIVE_ALIGN`].
+///
+/// The archive of a zero-sized type is empty, and an empty buffer's pointer is dangling, so
+/// it need not be aligned: copying zero bytes into an unallocated buffer "re-aligns" nothing.
+/// Empty input is read from here instead.
+#[inline]
+fn aligned_empty() -> &'static [u8] {
+    #[repr(C, align(16))]
+    struct AlignedEmpty([u8; 0]);
+    const _: () = assert!(std::mem::align_of::<AlignedEmpty>() == ARCHIVE_ALIGN);
+    static EMPTY: AlignedEmpty = AlignedEmpty([]);
+    &EMPTY.0
+}
+
 /// Runs `f` on `bytes` re-aligned to [`ARCHIVE_ALIGN`]: in place when already aligned,
 /// otherwise after one copy into a reused per-thread buffer.
 pub fn with_aligned<R>(bytes: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     if is_aligned(bytes) {
         return f(bytes);
+    }
+    if bytes.is_empty() {
+        return f(aligned_empty());
     }
     ALIGN_SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {
@@ -487,7 +549,7 @@ pub fn deserialize<T: ZeroCopyDecode>(bytes: &[u8]) -> Result<T> {
 /// an `AsJson` field whose text is not valid JSON).
 pub fn deserialize_archived<T: ZeroCopyDecode>(archived: &T::Archived) -> Result<T> {
     rkyv::api::deserialize_using::<T, _, BoxedError>(archived, &mut rkyv::de::Pool::new())
-        .map_err(|err| invalid_archive::<T>(err))
+        .map_err(|err| invalid_archive::<T>(err, None))
 }
 
 /// Where an [`OwnedArchive`] keeps its bytes.
@@ -498,6 +560,8 @@ enum Storage {
     Owned(AlignedVec),
     /// A buffer on loan from a [`BufferPool`], returned when the archive drops.
     Pooled(PooledBuf),
+    /// No bytes (the archive of a zero-sized type), at an aligned address.
+    Empty,
 }
 
 impl Storage {
@@ -507,6 +571,7 @@ impl Storage {
             Storage::Shared(bytes) => bytes,
             Storage::Owned(vec) => vec.as_slice(),
             Storage::Pooled(buf) => buf.as_slice(),
+            Storage::Empty => aligned_empty(),
         }
     }
 }
@@ -646,6 +711,10 @@ impl<T: ZeroCopy> OwnedArchive<T> {
         let Some(slice) = storage.as_slice().get(range.clone()) else {
             return Err(out_of_range(&range, storage.as_slice().len()));
         };
+        if slice.is_empty() && !is_aligned(slice) {
+            // An empty range of an empty buffer sits at its dangling pointer.
+            return Self::new(Storage::Empty, 0..0, max_depth);
+        }
         access_with_depth::<T>(slice, max_depth)?;
         Ok(Self {
             storage,
@@ -718,6 +787,15 @@ where
 impl<T: ZeroCopy> Clone for OwnedArchive<T> {
     fn clone(&self) -> Self {
         let storage = match &self.storage {
+            // A copy of nothing is an empty, unallocated buffer whose pointer is dangling.
+            _ if self.range.is_empty() => {
+                return Self {
+                    storage: Storage::Empty,
+                    range: 0..0,
+                    _type: PhantomData,
+                };
+            }
+            Storage::Empty => Storage::Empty,
             Storage::Shared(bytes) => Storage::Shared(bytes.clone()),
             Storage::Owned(vec) => Storage::Owned(vec.clone()),
             Storage::Pooled(buf) => {
@@ -731,5 +809,35 @@ impl<T: ZeroCopy> Clone for OwnedArchive<T> {
             range: self.range.clone(),
             _type: PhantomData,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_become_offsets_into_the_input_or_are_withheld() {
+        let input = [0u8; 64];
+        let base = input.as_ptr() as u64;
+        let text = format!(
+            "subtree pointer overran range: ptr {:#018x} size 8, range {:#x}..{:#x}, tag 0x1f, \
+             elsewhere {:#x}",
+            base + 40,
+            base,
+            base + 64,
+            0x7fff_1234_5678_u64
+        );
+        assert_eq!(
+            scrub_addresses(&text, Some(&input)),
+            "subtree pointer overran range: ptr input offset 40 size 8, range input offset \
+             0..input offset 64, tag 0x1f, elsewhere an address"
+        );
+        assert_eq!(
+            scrub_addresses("at 0x55e83829bb06 and 0xdead", None),
+            "at an address and 0xdead"
+        );
+        assert_eq!(scrub_addresses("0x", None), "0x");
+        assert_eq!(scrub_addresses("no numbers", None), "no numbers");
     }
 }

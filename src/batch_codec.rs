@@ -40,7 +40,7 @@ use crate::transform::{CompressionId, Transform};
 /// for seq in 0..100 {
 ///     builder.append(&Event { seq })?;
 /// }
-/// let codec = BatchCodec::<Event>::new().with_checksum(true);
+/// let codec = BatchCodec::<Event>::new();
 /// let frame = codec.encode(&builder.finish()?)?;
 /// let batch = codec.decode(&frame)?;
 /// assert_eq!(batch.get(42)?.seq, 42);
@@ -57,10 +57,16 @@ pub struct BatchCodec<T> {
 pub const BATCH_CONTENT_TYPE: &str = "application/x-zerocodec-batch";
 
 impl<T> BatchCodec<T> {
-    /// A codec writing frames with the schema fingerprint and no checksum.
+    /// A codec writing frames with the schema fingerprint and a CRC-32C checksum.
+    ///
+    /// Batches are what gets stored: on disk and in queues a flipped bit is not caught by a
+    /// transport, and without a checksum about one corrupted frame in ten still validates as
+    /// a batch of different values. The checksum is on by default; turn it off with
+    /// [`with_checksum(false)`](Self::with_checksum) only where something else guards the
+    /// bytes.
     pub const fn new() -> Self {
         Self {
-            checksum: false,
+            checksum: true,
             version: frame::VERSION,
             max_depth: DEFAULT_MAX_DEPTH,
             _type: PhantomData,

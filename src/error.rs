@@ -130,6 +130,24 @@ impl Error {
         self
     }
 
+    /// The same error with every mention of the type `` `from` `` in its message replaced by
+    /// `` `to` ``: a codec that reads messages by their wire name (a [`Message::NAME`]) uses it
+    /// so that all of its errors name the message one way, whichever layer built them. The
+    /// kind and the source are kept.
+    ///
+    /// [`Message::NAME`]: crate::Message::NAME
+    #[doc(hidden)]
+    #[cold]
+    #[must_use]
+    pub fn renaming_type(mut self, from: &str, to: &str) -> Self {
+        let from = format!("`{from}`");
+        if self.inner.message.contains(&from) {
+            let message = self.inner.message.replace(&from, &format!("`{to}`"));
+            self.inner.message = message.into();
+        }
+        self
+    }
+
     /// Input ended early: `needed` bytes were required, `available` were present.
     #[cold]
     pub fn incomplete(what: &str, needed: usize, available: usize) -> Self {

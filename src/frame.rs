@@ -305,6 +305,18 @@ pub fn is_frame(bytes: &[u8]) -> bool {
     bytes.first() == Some(&MAGIC)
 }
 
+/// True if `byte` can begin a JSON text (RFC 8259): whitespace, `{`, `[`, `"`, `-`, a digit,
+/// or the first letter of `true`, `false` or `null`. [`MAGIC`] cannot, and neither can the
+/// first byte of a UTF-8 byte-order mark, which is what makes legacy JSON certain to tell
+/// apart from a frame.
+#[inline]
+pub const fn can_begin_json(byte: u8) -> bool {
+    matches!(
+        byte,
+        b' ' | b'\t' | b'\n' | b'\r' | b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+    )
+}
+
 /// The CRC-32C a frame carries: over the header bytes except the checksum field (version 1:
 /// bytes 0..12 and 16..; version 2: all but the 4 bytes after the flags and compression id),
 /// then the payload as stored.
@@ -578,9 +590,17 @@ impl FrameHeader {
     #[cold]
     #[inline(never)]
     fn parse_other(bytes: &[u8]) -> Result<Self> {
-        match bytes.get(1) {
-            Some(2) if bytes[0] == MAGIC => Self::parse_v2(bytes),
-            _ => Self::parse_v1(bytes),
+        // Byte 0 and byte 1 are read before any length is checked: nothing past the version
+        // byte means anything to a reader that does not know the version, so a short frame of
+        // an unknown version is `UnknownVersion` (final), never `Incomplete` (which tells a
+        // stream reader to wait for bytes that cannot help).
+        match *bytes {
+            [] => Err(short_header(bytes, 2)),
+            [magic, ..] if magic != MAGIC => Err(bad_magic(magic)),
+            [_] => Err(short_header(bytes, 2)),
+            [_, 2, ..] => Self::parse_v2(bytes),
+            [_, 1, ..] => Self::parse_v1(bytes),
+            [_, version, ..] => Err(unknown_version(version)),
         }
     }
 
@@ -1123,7 +1143,7 @@ pub fn decompress_payload<X: Transform, B: EncodeBuf>(
         );
     };
     let expected = expected as usize;
-    let max = transform.max_decompressed_len();
+    let max = transform.decompressed_limit(frame.payload().len());
     if expected > max {
         return Err(Error::too_large(
             "frame uncompressed payload",

@@ -72,6 +72,8 @@ pub struct Metrics {
     bytes_encoded: AtomicU64,
     messages_decoded: AtomicU64,
     bytes_decoded: AtomicU64,
+    messages_accessed: AtomicU64,
+    bytes_accessed: AtomicU64,
     errors: [AtomicU64; ERROR_KINDS],
     rkyv_encodes: AtomicU64,
     fallbacks: AtomicU64,
@@ -139,11 +141,20 @@ impl Metrics {
         add(&self.bytes_encoded, bytes as u64);
     }
 
-    /// One message of `bytes` input bytes was decoded (or accessed).
+    /// One message of `bytes` input bytes was decoded into an owned value.
     #[inline]
     pub fn record_decode(&self, bytes: usize) {
         add(&self.messages_decoded, 1);
         add(&self.bytes_decoded, bytes as u64);
+    }
+
+    /// One message of `bytes` input bytes was accessed: validated and read in place (or as an
+    /// owned archive), without decoding. Counted apart from decodes, so an access followed by
+    /// a decode of the same message counts once in each.
+    #[inline]
+    pub fn record_access(&self, bytes: usize) {
+        add(&self.messages_accessed, 1);
+        add(&self.bytes_accessed, bytes as u64);
     }
 
     /// An operation failed with `kind`.
@@ -194,6 +205,8 @@ impl Metrics {
             bytes_encoded: get(&self.bytes_encoded),
             messages_decoded: get(&self.messages_decoded),
             bytes_decoded: get(&self.bytes_decoded),
+            messages_accessed: get(&self.messages_accessed),
+            bytes_accessed: get(&self.bytes_accessed),
             errors: std::array::from_fn(|i| get(&self.errors[i])),
             rkyv_encodes: get(&self.rkyv_encodes),
             fallbacks: get(&self.fallbacks),
@@ -227,10 +240,14 @@ pub struct MetricsSnapshot {
     pub messages_encoded: u64,
     /// Bytes those encodings appended (frames included).
     pub bytes_encoded: u64,
-    /// Messages decoded or accessed successfully.
+    /// Messages decoded into owned values successfully.
     pub messages_decoded: u64,
     /// Input bytes of those messages.
     pub bytes_decoded: u64,
+    /// Messages accessed (validated and read in place, or as owned archives) successfully.
+    pub messages_accessed: u64,
+    /// Input bytes of those messages.
+    pub bytes_accessed: u64,
     /// Failed operations by [`ErrorKind`], indexed by [`ErrorKind::index`].
     pub errors: [u64; ERROR_KINDS],
     /// Messages the hybrid codec encoded with its primary codec, rkyv.
@@ -245,7 +262,7 @@ pub struct MetricsSnapshot {
     pub stored_bytes: u64,
     /// Total time spent encoding, when timing is on.
     pub encode_nanos: Option<u64>,
-    /// Total time spent decoding, when timing is on.
+    /// Total time spent decoding and accessing, when timing is on.
     pub decode_nanos: Option<u64>,
 }
 
@@ -273,9 +290,13 @@ impl MetricsSnapshot {
         ratio(self.fallbacks, self.rkyv_encodes + self.fallbacks)
     }
 
-    /// Of the messages decoded, the fraction that were header-less legacy JSON.
+    /// Of the messages read (decoded or accessed), the fraction that were header-less legacy
+    /// JSON.
     pub fn legacy_rate(&self) -> Option<f64> {
-        ratio(self.legacy_decodes, self.messages_decoded)
+        ratio(
+            self.legacy_decodes,
+            self.messages_decoded + self.messages_accessed,
+        )
     }
 
     /// Stored bytes over raw bytes for compressed payloads (below 1 means smaller).
@@ -293,6 +314,8 @@ impl MetricsSnapshot {
             bytes_encoded: d(self.bytes_encoded, earlier.bytes_encoded),
             messages_decoded: d(self.messages_decoded, earlier.messages_decoded),
             bytes_decoded: d(self.bytes_decoded, earlier.bytes_decoded),
+            messages_accessed: d(self.messages_accessed, earlier.messages_accessed),
+            bytes_accessed: d(self.bytes_accessed, earlier.bytes_accessed),
             errors: std::array::from_fn(|i| d(self.errors[i], earlier.errors[i])),
             rkyv_encodes: d(self.rkyv_encodes, earlier.rkyv_encodes),
             fallbacks: d(self.fallbacks, earlier.fallbacks),
@@ -318,8 +341,14 @@ impl fmt::Display for MetricsSnapshot {
         };
         writeln!(
             f,
-            "encoded {} messages / {} bytes; decoded {} messages / {} bytes",
-            self.messages_encoded, self.bytes_encoded, self.messages_decoded, self.bytes_decoded
+            "encoded {} messages / {} bytes; decoded {} messages / {} bytes; accessed {} \
+             messages / {} bytes",
+            self.messages_encoded,
+            self.bytes_encoded,
+            self.messages_decoded,
+            self.bytes_decoded,
+            self.messages_accessed,
+            self.bytes_accessed
         )?;
         writeln!(
             f,
@@ -396,6 +425,15 @@ impl<C> Metered<C> {
         }
         self.metrics.track(result)
     }
+
+    #[inline]
+    fn accessed<R>(&self, result: Result<R>, len: usize, started: Option<Instant>) -> Result<R> {
+        self.metrics.record_decode_time(started);
+        if result.is_ok() {
+            self.metrics.record_access(len);
+        }
+        self.metrics.track(result)
+    }
 }
 
 impl<T, C: Codec<T>> Codec<T> for Metered<C> {
@@ -447,13 +485,13 @@ impl<T: ZeroCopy, C: ZeroCopyCodec<T>> ZeroCopyCodec<T> for Metered<C> {
     #[inline]
     fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
         let started = self.metrics.start_timer();
-        self.decoded(self.inner.access(bytes), bytes.len(), started)
+        self.accessed(self.inner.access(bytes), bytes.len(), started)
     }
 
     fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
         let started = self.metrics.start_timer();
         let len = bytes.len();
-        self.decoded(self.inner.access_owned(bytes), len, started)
+        self.accessed(self.inner.access_owned(bytes), len, started)
     }
 
     fn access_transformed<X: Transform>(
@@ -464,7 +502,7 @@ impl<T: ZeroCopy, C: ZeroCopyCodec<T>> ZeroCopyCodec<T> for Metered<C> {
         let started = self.metrics.start_timer();
         let len = bytes.len();
         let result = self.inner.access_transformed(bytes, transform);
-        self.decoded(result, len, started)
+        self.accessed(result, len, started)
     }
 }
 

@@ -78,6 +78,14 @@ pub trait Transform {
     /// The largest output [`decompress_into`](Transform::decompress_into) will produce.
     fn max_decompressed_len(&self) -> usize;
 
+    /// The largest output [`decompress_into`](Transform::decompress_into) will produce from
+    /// `compressed_len` input bytes: [`max_decompressed_len`](Transform::max_decompressed_len),
+    /// or less when the transform also bounds the ratio (zerocodec-codecs' transforms do).
+    fn decompressed_limit(&self, compressed_len: usize) -> usize {
+        let _ = compressed_len;
+        self.max_decompressed_len()
+    }
+
     /// Appends the transformed `input` to `out`, returning the algorithm used.
     ///
     /// # Errors
@@ -107,6 +115,9 @@ impl<X: Transform + ?Sized> Transform for &X {
     }
     fn max_decompressed_len(&self) -> usize {
         (**self).max_decompressed_len()
+    }
+    fn decompressed_limit(&self, compressed_len: usize) -> usize {
+        (**self).decompressed_limit(compressed_len)
     }
     fn compress_into<B: EncodeBuf>(&self, input: &[u8], out: &mut B) -> Result<CompressionId> {
         (**self).compress_into(input, out)

@@ -109,8 +109,7 @@ fn warm_up() {
 
 /// Every way to read `frame`: decode through JSON and rkyv stacks over each transform, and
 /// the zero-copy owned access.
-fn read_all_ways(frame: &Bytes, dict: &ZstdDict, limit: usize) -> Vec<zerocodec::Error> {
-    let policy = Policy::new().with_max_decompressed_len(limit);
+fn read_all_ways(frame: &Bytes, dict: &ZstdDict, policy: Policy) -> Vec<zerocodec::Error> {
     let dict = dict.clone().with_policy(policy);
     let mut errors = Vec::new();
     macro_rules! read {
@@ -155,7 +154,8 @@ fn a_few_bytes_claiming_a_terabyte_are_refused_before_allocating() {
     let mut lz4 = vec![CompressionId::LZ4.0, 0];
     encode_varint(u64::MAX, &mut lz4);
     lz4.push(0x00);
-    // lz4 claiming exactly the limit from 3 bytes of block: more than lz4 can expand to.
+    // lz4 claiming exactly the limit from 3 bytes of block: more than lz4 can expand to, and
+    // more than the ratio limit lets 7 bytes claim.
     let mut lz4_at_limit = vec![CompressionId::LZ4.0, 0];
     encode_varint(DEFAULT_MAX_DECOMPRESSED_LEN as u64, &mut lz4_at_limit);
     lz4_at_limit.extend_from_slice(&[0xF0, 0x00, 0x00]);
@@ -163,12 +163,11 @@ fn a_few_bytes_claiming_a_terabyte_are_refused_before_allocating() {
     for (name, bomb, kind) in [
         ("zstd", zstd, ErrorKind::TooLarge),
         ("lz4", lz4, ErrorKind::TooLarge),
-        ("lz4 at the limit", lz4_at_limit, ErrorKind::Corrupt),
+        ("lz4 at the limit", lz4_at_limit, ErrorKind::TooLarge),
     ] {
         assert!(bomb.len() < 24, "{name}: {} bytes", bomb.len());
         let bomb = Bytes::from(bomb);
-        let (errors, _, total, peak) =
-            measure(|| read_all_ways(&bomb, &dict, DEFAULT_MAX_DECOMPRESSED_LEN));
+        let (errors, _, total, peak) = measure(|| read_all_ways(&bomb, &dict, Policy::new()));
         assert_eq!(errors.len(), 9, "{name}: every way fails");
         for err in &errors {
             assert_eq!(err.kind(), kind, "{name}: {err}");
@@ -184,7 +183,11 @@ fn a_real_payload_over_the_limit_is_refused_before_allocating() {
     warm_up();
     let dict = ZstdDict::new(dictionary(), 3).unwrap();
     let big = "a".repeat(DEFAULT_MAX_DECOMPRESSED_LEN + 1);
-    let generous = Policy::new().with_max_decompressed_len(64 << 20);
+    // No ratio limit on either side: this is about the absolute limit.
+    let generous = Policy::new()
+        .with_max_decompressed_len(64 << 20)
+        .with_max_ratio(usize::MAX);
+    let reader = Policy::new().with_max_ratio(usize::MAX);
     for (name, frame) in [
         (
             "lz4",
@@ -204,8 +207,7 @@ fn a_real_payload_over_the_limit_is_refused_before_allocating() {
             CompressionId::NONE
         );
         assert!(frame.len() < 128 << 10, "{name}: {} bytes", frame.len());
-        let (errors, _, _, peak) =
-            measure(|| read_all_ways(&frame, &dict, DEFAULT_MAX_DECOMPRESSED_LEN));
+        let (errors, _, _, peak) = measure(|| read_all_ways(&frame, &dict, reader));
         assert_eq!(errors.len(), 9, "{name}");
         for err in &errors {
             assert_eq!(err.kind(), ErrorKind::TooLarge, "{name}: {err}");
@@ -223,7 +225,10 @@ fn a_real_payload_over_the_limit_is_refused_before_allocating() {
 fn a_configured_limit_is_enforced_and_payloads_within_it_decode() {
     warm_up();
     let limit = 1 << 20;
-    let policy = Policy::new().with_max_decompressed_len(limit);
+    // Repetitive text compresses far past the ratio limit, which is tested on its own below.
+    let policy = Policy::new()
+        .with_max_decompressed_len(limit)
+        .with_max_ratio(usize::MAX);
     let at_limit = "b".repeat(limit - 2); // its JSON is exactly `limit` bytes
     let over = "b".repeat(limit - 1);
     let codec = Compressed::new(JsonCodec, Zstd::new(3).with_policy(policy));
@@ -240,7 +245,8 @@ fn a_configured_limit_is_enforced_and_payloads_within_it_decode() {
     let raw = codec.encode(&over).unwrap();
     assert_eq!(read_prefix(&raw).unwrap().compression, CompressionId::NONE);
     // ...and refused by this reader when a more generous writer compresses it.
-    let generous = Compressed::new(JsonCodec, Zstd::new(3))
+    let unbounded = Policy::new().with_max_ratio(usize::MAX);
+    let generous = Compressed::new(JsonCodec, Zstd::new(3).with_policy(unbounded))
         .encode(&over)
         .unwrap();
     let err = codec.decode::<String>(&generous).unwrap_err();
@@ -248,7 +254,7 @@ fn a_configured_limit_is_enforced_and_payloads_within_it_decode() {
     let lz4 = Compressed::new(JsonCodec, Lz4::new().with_policy(policy));
     let frame = lz4.encode(&at_limit).unwrap();
     assert_eq!(lz4.decode::<String>(&frame).unwrap(), at_limit);
-    let generous = Compressed::new(JsonCodec, Lz4::new())
+    let generous = Compressed::new(JsonCodec, Lz4::new().with_policy(unbounded))
         .encode(&over)
         .unwrap();
     assert_eq!(
@@ -261,7 +267,8 @@ fn a_configured_limit_is_enforced_and_payloads_within_it_decode() {
 fn a_lying_content_size_cannot_make_zstd_write_more() {
     warm_up();
     let data = "c".repeat(100 << 10);
-    let codec = Compressed::new(JsonCodec, Zstd::default());
+    let unbounded = Policy::new().with_max_ratio(usize::MAX);
+    let codec = Compressed::new(JsonCodec, Zstd::default().with_policy(unbounded));
     let mut frame = codec.encode(&data).unwrap().to_vec();
     // prefix (2) + descriptor (zerocodec drops the magic number): single segment, 4-byte
     // content size.

@@ -506,3 +506,46 @@ fn fingerprints_written_down_stay_equal() {
     assert_eq!(<Envelope<Chat>>::SCHEMA_FINGERPRINT, 0xfe52_1333_a4c5_c03e);
     assert_eq!(<Fixed<16>>::SCHEMA_FINGERPRINT, 0x852c_6e87_f963_1d92);
 }
+
+/// No `Debug` on the archived type, as asked.
+#[zerocodec::message(archived_debug = false)]
+pub struct Quiet {
+    id: u64,
+}
+
+/// Its own rkyv derive list, which the attribute leaves alone.
+#[zerocodec::message]
+#[rkyv(derive(PartialEq))]
+pub struct OwnDerives {
+    id: u64,
+}
+
+#[test]
+fn attribute_macro_archived_types_print_so_access_results_unwrap() {
+    let msg = ChatMessageV2 {
+        id: "m-1".into(),
+        content: "hi".into(),
+        timestamp: 1,
+        sender: "ada".into(),
+        room_id: "r".into(),
+        edited_at: None,
+    };
+    let rkyv = RkyvCodec::new().encode(&msg).unwrap();
+    // `unwrap_err` needs `Debug` on the `Ok` side: the archived view.
+    let err = RkyvCodec::new()
+        .access::<ChatMessageV2>(&rkyv[..rkyv.len() - 1])
+        .unwrap_err();
+    assert!(!err.message().is_empty());
+    let view = RkyvCodec::new().access::<ChatMessageV2>(&rkyv).unwrap();
+    let text = format!("{view:?}");
+    assert!(text.contains("\"ada\""), "{text}");
+    // The option and the fingerprint do not interact: `archived_debug` is not on the wire.
+    assert_eq!(Quiet::SCHEMA_FINGERPRINT, {
+        #[zerocodec::message(name = "Quiet")]
+        struct Quiet {
+            id: u64,
+        }
+        Quiet::SCHEMA_FINGERPRINT
+    });
+    assert_eq!(OwnDerives::NAME, "OwnDerives");
+}

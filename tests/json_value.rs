@@ -316,22 +316,25 @@ fn nested(depth: usize) -> Value {
 #[test]
 fn nesting_is_bounded_by_the_validators_depth_cap() {
     let codec = RkyvCodec::new();
-    // The archive's root is one level of the cap and each nested array one more.
-    let levels = DEFAULT_MAX_DEPTH - 2;
-    let ok = encode(&nested(levels));
-    let back: Doc = codec.decode(&ok).unwrap();
-    assert_eq!(back.value, nested(levels));
-    let view = codec.access::<Doc>(&ok).unwrap();
-    assert_eq!(view.value, nested(levels));
+    // The deepest value the encoder writes is read back by a reader with the default cap, with
+    // room to spare for where the field sits (the archive's root is one level of the cap, each
+    // nested array one more, and a long string at the bottom one more).
+    let leaf = Value::String("a string too long to be stored inline".into());
+    let deepest = (0..MAX_ENCODE_DEPTH).fold(leaf, |inner, _| Value::Array(vec![inner]));
+    let ok = encode(&deepest);
+    assert_eq!(codec.decode::<Doc>(&ok).unwrap().value, deepest);
+    assert_eq!(codec.access::<Doc>(&ok).unwrap().value, deepest);
+    const { assert!(MAX_ENCODE_DEPTH + 2 < DEFAULT_MAX_DEPTH) };
 
-    // One level more encodes, but readers reject it with a short message naming the cap.
-    for depth in [levels + 1, 2 * DEFAULT_MAX_DEPTH, MAX_ENCODE_DEPTH] {
+    // A reader with a smaller cap rejects sooner, with a short message naming the cap.
+    let small = RkyvCodec::new().with_max_depth(16);
+    assert!(small.access::<Doc>(&encode(&nested(14))).is_ok());
+    for depth in [15, 16, 50, MAX_ENCODE_DEPTH] {
         let deep = encode(&nested(depth));
-        let err = codec.access::<Doc>(&deep).unwrap_err();
+        let err = small.access::<Doc>(&deep).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
         assert!(
-            err.message()
-                .contains(&format!("validation depth cap of {DEFAULT_MAX_DEPTH}")),
+            err.message().contains("validation depth cap of 16"),
             "{err}"
         );
         assert!(
@@ -340,20 +343,12 @@ fn nesting_is_bounded_by_the_validators_depth_cap() {
             err.message().len()
         );
         assert_eq!(
-            codec.decode::<Doc>(&deep).unwrap_err().kind(),
+            small.decode::<Doc>(&deep).unwrap_err().kind(),
             ErrorKind::Corrupt
         );
     }
 
-    // The cap is the codec's: a smaller one rejects sooner, a larger one accepts more.
-    let small = RkyvCodec::new().with_max_depth(16);
-    assert!(small.access::<Doc>(&encode(&nested(14))).is_ok());
-    assert!(small.access::<Doc>(&encode(&nested(15))).is_err());
-    let large = RkyvCodec::new().with_max_depth(400);
-    let deep = encode(&nested(300));
-    assert_eq!(large.decode::<Doc>(&deep).unwrap().value, nested(300));
-
-    // The encoder bounds its own recursion.
+    // The encoder bounds its own recursion, and so everything it writes stays readable.
     let mut out = AlignedVec::new();
     let doc = |depth| Doc {
         id: 0,
@@ -365,18 +360,36 @@ fn nesting_is_bounded_by_the_validators_depth_cap() {
         .encode_into(&doc(MAX_ENCODE_DEPTH + 1), &mut out)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
-    assert!(err.message().contains("512 levels"), "{err}");
+    assert!(
+        err.message()
+            .contains(&format!("{MAX_ENCODE_DEPTH} levels")),
+        "{err}"
+    );
     assert!(
         out.is_empty(),
         "a failed encode leaves the buffer as it was"
     );
 
     // Objects count the same way.
-    let objects = (0..=levels).fold(Value::Null, |inner, _| json!({ "k": inner }));
+    let objects = |depth| (0..depth).fold(Value::Null, |inner, _| json!({ "k": inner }));
+    assert!(small.access::<Doc>(&encode(&objects(14))).is_ok());
     assert_eq!(
-        codec.access::<Doc>(&encode(&objects)).unwrap_err().kind(),
+        small
+            .access::<Doc>(&encode(&objects(15)))
+            .unwrap_err()
+            .kind(),
         ErrorKind::Corrupt
     );
+    let err = codec
+        .encode_into(
+            &Doc {
+                id: 0,
+                value: objects(MAX_ENCODE_DEPTH + 1),
+            },
+            &mut out,
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
 }
 
 /// Copies `bytes` into a fresh aligned buffer (zero-copy access needs alignment).

@@ -16,8 +16,8 @@ use zerocodec::batch::BatchRef;
 use zerocodec::bytes::Bytes;
 use zerocodec::{BatchBuilder, Codec, ErrorKind, Message, Transform, ZeroCopyCodec};
 use zerocodec_codecs::{
-    Compressed, DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MAX_FRAME_LEN, FrameDecoder, FrameEncoder,
-    HybridCodec, JsonCodec, Lz4, Policy, RkyvCodec, Zstd,
+    Compressed, DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MAX_FRAME_LEN, DEFAULT_MAX_RATIO,
+    FrameDecoder, FrameEncoder, HybridCodec, JsonCodec, Lz4, Policy, RkyvCodec, Zstd,
 };
 
 /// A linked list: each link is one more level of nesting for the rkyv validator.
@@ -258,10 +258,21 @@ fn decompressed_size_default_is_enforced_and_configurable() {
         Zstd::new(3).max_decompressed_len(),
         DEFAULT_MAX_DECOMPRESSED_LEN
     );
+    assert_eq!(DEFAULT_MAX_RATIO, 64);
+    assert_eq!(Policy::new().max_ratio(), DEFAULT_MAX_RATIO);
+    assert_eq!(Zstd::new(3).decompressed_limit(4096), 4096 * 64);
+    assert_eq!(
+        Zstd::new(3)
+            .with_policy(Policy::new().with_max_ratio(8))
+            .decompressed_limit(4096),
+        4096 * 8
+    );
 
     // A value just over the default: compresses to a few KiB, refused on the way back.
     let big = vec![0u8; DEFAULT_MAX_DECOMPRESSED_LEN + 1];
-    let generous = Policy::new().with_max_decompressed_len(DEFAULT_MAX_DECOMPRESSED_LEN * 2);
+    let generous = Policy::new()
+        .with_max_decompressed_len(DEFAULT_MAX_DECOMPRESSED_LEN * 2)
+        .with_max_ratio(usize::MAX);
     let writer = Compressed::new(RkyvCodec::new(), Zstd::new(1).with_policy(generous));
     let reader = Compressed::new(RkyvCodec::new(), Zstd::new(1));
     let bytes = writer.encode(&big).unwrap();
@@ -286,4 +297,22 @@ fn decompressed_size_default_is_enforced_and_configurable() {
         kind(reader.access_owned::<Vec<u8>>(Bytes::clone(&bytes))),
         Some(ErrorKind::TooLarge)
     );
+
+    // The ratio limit: a writer with the default policy stores what compresses past it raw,
+    // which its reader reads; a writer without the limit compresses it, and the reader refuses.
+    let zeros = vec![0u8; 1 << 20];
+    let writer = Compressed::new(RkyvCodec::new(), Zstd::new(1));
+    let stored = writer.encode(&zeros).unwrap();
+    assert!(stored.len() > 1 << 20, "stored raw: {} bytes", stored.len());
+    assert_eq!(writer.decode::<Vec<u8>>(&stored).unwrap(), zeros);
+    let unlimited = Policy::new().with_max_ratio(usize::MAX);
+    let bomb = Compressed::new(RkyvCodec::new(), Zstd::new(1).with_policy(unlimited))
+        .encode(&zeros)
+        .unwrap();
+    assert!(bomb.len() < 1024, "{} bytes", bomb.len());
+    let err = writer.decode::<Vec<u8>>(&bomb).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
+    assert!(err.message().contains("with_max_ratio"), "{err}");
+    let lenient = Compressed::new(RkyvCodec::new(), Zstd::new(1).with_policy(unlimited));
+    assert_eq!(lenient.decode::<Vec<u8>>(&bomb).unwrap(), zeros);
 }

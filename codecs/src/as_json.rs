@@ -86,7 +86,7 @@ where
     S::Error: Source,
 {
     fn serialize_with(field: &F, serializer: &mut S) -> Result<Self::Resolver, S::Error> {
-        let text = serde_json::to_string(field).map_err(S::Error::new)?;
+        let text = crate::json::to_string(field).map_err(S::Error::new)?;
         let string = ArchivedString::serialize_from_str(&text, serializer)?;
         Ok(AsJsonResolver { string, text })
     }

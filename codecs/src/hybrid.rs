@@ -16,7 +16,9 @@ use zerocodec::{
     Result, Transform, ZeroCopyCodec, ZeroCopyDecode, ZeroCopyEncode,
 };
 
-use crate::{JsonCodec, RkyvCodec};
+#[cfg(doc)]
+use crate::JsonCodec;
+use crate::RkyvCodec;
 
 /// The MIME type of [`HybridCodec`]'s encoding.
 pub const FRAME_CONTENT_TYPE: &str = "application/x-zerocodec-frame";
@@ -298,7 +300,7 @@ impl<T: HybridMessage> HybridCodec<T> {
     /// Encodes the payload with the primary codec, falling back to JSON.
     fn encode_payload<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<CodecId> {
         if self.primary == Primary::Json {
-            return JsonCodec.encode_into(value, out).map(|()| CodecId::JSON);
+            return crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON);
         }
         match self.rkyv.encode_into(value, out) {
             Ok(()) => {
@@ -311,7 +313,7 @@ impl<T: HybridMessage> HybridCodec<T> {
                 if let Some(m) = &self.metrics {
                     m.record_fallback();
                 }
-                JsonCodec.encode_into(value, out).map_err(|json_err| {
+                crate::json::encode_into(value, out, T::NAME).map_err(|json_err| {
                     Error::new(
                         ErrorKind::Encode,
                         format!(
@@ -381,7 +383,7 @@ impl<T: HybridMessage> HybridCodec<T> {
             return self.decode_payload(codec, &bytes[start..]);
         }
         self.observe_decode(bytes.len(), || match self.open(bytes)? {
-            Opened::Legacy(json) => Ok((Codec::<T>::decode(&JsonCodec, json)?, true)),
+            Opened::Legacy(json) => Ok((decode_json::<T>(json, true)?, true)),
             Opened::Framed(frame) => {
                 let header = frame.header();
                 if header.compression != CompressionId::NONE {
@@ -398,7 +400,7 @@ impl<T: HybridMessage> HybridCodec<T> {
         if let Some((CodecId::RKYV, start)) = self.valid_payload(bytes) {
             return archive::access_with_depth::<T>(&bytes[start..], self.rkyv.max_depth());
         }
-        self.observe_decode(bytes.len(), || match self.open(bytes)? {
+        self.observe_access(bytes.len(), || match self.open(bytes)? {
             Opened::Legacy(_) => Err(json_not_accessible("header-less legacy JSON")),
             Opened::Framed(frame) => {
                 let header = frame.header();
@@ -420,8 +422,8 @@ impl<T: HybridMessage> HybridCodec<T> {
             let range = start..bytes.len();
             return self.archive_payload(codec, bytes.clone(), range);
         }
-        self.observe_decode(bytes.len(), || match self.open(&bytes)? {
-            Opened::Legacy(json) => Ok((self.archive_json(json)?, true)),
+        self.observe_access(bytes.len(), || match self.open(&bytes)? {
+            Opened::Legacy(json) => Ok((self.archive_json(json, true)?, true)),
             Opened::Framed(frame) => {
                 let header = frame.header();
                 if header.compression != CompressionId::NONE {
@@ -454,16 +456,22 @@ impl<T: HybridMessage> HybridCodec<T> {
         if codec == CodecId::RKYV {
             Codec::<T>::decode(&self.rkyv, payload)
         } else {
-            Codec::<T>::decode(&JsonCodec, payload)
+            decode_json::<T>(payload, false)
         }
     }
 
     /// The archive of a JSON text: decoded, then re-encoded once as an owned archive.
-    fn archive_json(&self, json: &[u8]) -> Result<OwnedArchive<T>> {
-        let value: T = Codec::<T>::decode(&JsonCodec, json)?;
+    ///
+    /// A value rkyv refuses to encode is exactly what a writer sends as a JSON fallback, so
+    /// that refusal is reported as a read-side `Unsupported` error that says to decode
+    /// instead, never as an encode error on a read path.
+    fn archive_json(&self, json: &[u8], legacy: bool) -> Result<OwnedArchive<T>> {
+        let value: T = decode_json::<T>(json, legacy)?;
         let mut buf = BufferPool::global().take();
-        self.rkyv.encode_into(&value, &mut buf)?;
-        OwnedArchive::from_pooled(buf)
+        if let Err(err) = self.rkyv.encode_into(&value, &mut buf) {
+            return Err(not_archivable::<T>(&err));
+        }
+        OwnedArchive::from_pooled_with_depth(buf, self.rkyv.max_depth())
     }
 
     /// The owned archive of a raw payload at `range` inside `bytes`.
@@ -476,7 +484,7 @@ impl<T: HybridMessage> HybridCodec<T> {
         if codec == CodecId::RKYV {
             self.rkyv.access_owned(bytes.slice(range))
         } else {
-            self.archive_json(&bytes[range])
+            self.archive_json(&bytes[range], false)
         }
     }
 
@@ -508,20 +516,103 @@ impl<T: HybridMessage> HybridCodec<T> {
         len: usize,
         decode: impl FnOnce() -> Result<(R, bool)>,
     ) -> Result<R> {
+        self.observe_read(len, Metrics::record_decode, decode)
+    }
+
+    /// [`observe_decode`](Self::observe_decode) for an access, counted apart from decodes.
+    #[inline]
+    fn observe_access<R>(
+        &self,
+        len: usize,
+        access: impl FnOnce() -> Result<(R, bool)>,
+    ) -> Result<R> {
+        self.observe_read(len, Metrics::record_access, access)
+    }
+
+    #[inline]
+    fn observe_read<R>(
+        &self,
+        len: usize,
+        record: fn(&Metrics, usize),
+        read: impl FnOnce() -> Result<(R, bool)>,
+    ) -> Result<R> {
         let Some(m) = &self.metrics else {
-            return decode().map(|(value, _)| value);
+            return read().map(|(value, _)| value);
         };
         let timer = m.start_timer();
-        let result = decode();
+        let result = read();
         m.record_decode_time(timer);
         if let Ok((_, legacy)) = &result {
-            m.record_decode(len);
+            record(m, len);
             if *legacy {
                 m.record_legacy_decode();
             }
         }
         m.track(result.map(|(value, _)| value))
     }
+}
+
+/// `err` naming `T` by its message name, as the frame and JSON errors do, where a lower layer
+/// (the rkyv codec, the archive) named its Rust type.
+#[cold]
+fn named<T: Message>(err: Error) -> Error {
+    err.renaming_type(std::any::type_name::<T>(), T::NAME)
+}
+
+/// Decodes a JSON text (a frame's JSON payload, or header-less legacy input) as a `T`, naming
+/// the message (not the Rust type) in errors, as the frame errors do.
+#[inline]
+fn decode_json<T: HybridMessage>(json: &[u8], legacy: bool) -> Result<T> {
+    serde_json::from_slice(json).map_err(|err| json_error::<T>(json, legacy, err))
+}
+
+/// Why a JSON text is not a `T`. For header-less input, says first whether it could be JSON
+/// at all: empty input, or a first byte that begins neither a frame nor a JSON text, would
+/// otherwise read as "truncated JSON" or "invalid JSON".
+#[cold]
+#[inline(never)]
+fn json_error<T: Message>(json: &[u8], legacy: bool, err: serde_json::Error) -> Error {
+    if legacy {
+        match json.first() {
+            None => {
+                return Error::new(
+                    ErrorKind::Incomplete,
+                    format!(
+                        "empty input: expected a frame (magic byte {:#04x}) or a legacy JSON `{}`",
+                        frame::MAGIC,
+                        T::NAME
+                    ),
+                );
+            }
+            Some(&b) if !frame::can_begin_json(b) => {
+                return Error::corrupt(format!(
+                    "input is neither a frame (its first byte {b:#04x} is not the frame magic \
+                     {:#04x}) nor a legacy JSON `{}` (JSON begins with whitespace, `{{`, `[`, \
+                     `\"`, `-`, a digit, `t`, `f` or `n`)",
+                    frame::MAGIC,
+                    T::NAME
+                ))
+                .with_source(err);
+            }
+            Some(_) => {}
+        }
+    }
+    crate::json::decode_error_named(err, T::NAME)
+}
+
+/// A JSON payload whose value rkyv refuses (the reason a writer fell back to JSON) cannot be
+/// made an archive: a read-side error that says what to call instead.
+#[cold]
+fn not_archivable<T: Message>(err: &Error) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "this `{}` arrived as JSON and cannot be archived for access ({}); read it with \
+             decode",
+            T::NAME,
+            err.message()
+        ),
+    )
 }
 
 #[cold]
@@ -606,13 +697,14 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
                 }
             }
         })
+        .map_err(named::<T>)
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<T> {
         if let Some(payload) = self.default_payload(bytes) {
-            return Codec::<T>::decode(&self.rkyv, payload);
+            return Codec::<T>::decode(&self.rkyv, payload).map_err(named::<T>);
         }
-        self.decode_full(bytes)
+        self.decode_full(bytes).map_err(named::<T>)
     }
 
     fn encode_transformed_into<X, B>(&self, value: &T, transform: &X, out: &mut B) -> Result<()>
@@ -656,11 +748,12 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
                 Ok(())
             })
         })
+        .map_err(named::<T>)
     }
 
     fn decode_transformed<X: Transform>(&self, bytes: &[u8], transform: &X) -> Result<T> {
         self.observe_decode(bytes.len(), || match self.open(bytes)? {
-            Opened::Legacy(json) => Ok((Codec::<T>::decode(&JsonCodec, json)?, true)),
+            Opened::Legacy(json) => Ok((decode_json::<T>(json, true)?, true)),
             Opened::Framed(frame) => {
                 let header = frame.header();
                 if header.compression == CompressionId::NONE {
@@ -673,23 +766,28 @@ impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
                 Ok((value, false))
             }
         })
+        .map_err(named::<T>)
     }
 }
 
 impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
     fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
         if let Some(payload) = self.default_payload(bytes) {
-            return archive::access_with_depth::<T>(payload, self.rkyv.max_depth());
+            return archive::access_with_depth::<T>(payload, self.rkyv.max_depth())
+                .map_err(named::<T>);
         }
-        self.access_full(bytes)
+        self.access_full(bytes).map_err(named::<T>)
     }
 
     fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
         if let Some(payload) = self.default_payload(&bytes) {
             let start = bytes.len() - payload.len();
-            return self.rkyv.access_owned(bytes.slice(start..));
+            return self
+                .rkyv
+                .access_owned(bytes.slice(start..))
+                .map_err(named::<T>);
         }
-        self.access_owned_full(bytes)
+        self.access_owned_full(bytes).map_err(named::<T>)
     }
 
     fn access_transformed<X: Transform>(
@@ -697,8 +795,8 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
         bytes: Bytes,
         transform: &X,
     ) -> Result<OwnedArchive<T>> {
-        self.observe_decode(bytes.len(), || match self.open(&bytes)? {
-            Opened::Legacy(json) => Ok((self.archive_json(json)?, true)),
+        self.observe_access(bytes.len(), || match self.open(&bytes)? {
+            Opened::Legacy(json) => Ok((self.archive_json(json, true)?, true)),
             Opened::Framed(frame) => {
                 let header = frame.header();
                 if header.compression == CompressionId::NONE {
@@ -714,10 +812,11 @@ impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
                     // Validated with this codec's depth cap, keeping the pooled buffer.
                     OwnedArchive::from_pooled_with_depth(out, self.rkyv.max_depth())?
                 } else {
-                    self.archive_json(&out)?
+                    self.archive_json(&out, false)?
                 };
                 Ok((archive, false))
             }
         })
+        .map_err(named::<T>)
     }
 }

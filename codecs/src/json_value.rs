@@ -56,11 +56,12 @@ use zerocodec::{Error, ErrorKind, Result};
 /// 126 levels of arrays and objects), which bounds the recursion of validation, of
 /// [`ArchivedJsonValue::to_value`] and of every walk over a validated view.
 ///
-/// Encoding recurses once per level of the `Value`, so it refuses values with more than
-/// [`MAX_ENCODE_DEPTH`] levels of nested arrays and objects ([`ErrorKind::Encode`]) rather
-/// than risk the stack (a `Value` parsed by serde_json is at most 128 levels deep). A value
-/// nested deeper than the reader's cap encodes, but the reader rejects it with
-/// [`ErrorKind::Corrupt`].
+/// Encoding recurses once per level of the `Value`, and refuses values with more than
+/// [`MAX_ENCODE_DEPTH`] levels of nested arrays and objects ([`ErrorKind::Encode`]), which
+/// keeps the encoder's recursion small and everything it writes within the reader's default
+/// cap (see [`MAX_ENCODE_DEPTH`]). A [`HybridCodec`](crate::HybridCodec) then writes the
+/// message as JSON, whose reader accepts up to 127 levels; past that it refuses too, so no
+/// encoder here writes what its own reader rejects.
 ///
 /// # Examples
 ///
@@ -95,10 +96,14 @@ pub struct AsArchivedJson;
 
 /// Most levels of nested arrays and objects [`AsArchivedJson`] encodes.
 ///
-/// Well above what readers accept by default
-/// ([`DEFAULT_MAX_DEPTH`](zerocodec::archive::DEFAULT_MAX_DEPTH)), and low enough that the
-/// encoder's recursion fits a small thread stack.
-pub const MAX_ENCODE_DEPTH: usize = 512;
+/// Chosen so that a reader with the default validation cap
+/// ([`DEFAULT_MAX_DEPTH`](zerocodec::archive::DEFAULT_MAX_DEPTH), 128 levels) accepts every
+/// value the encoder writes: the archive's root takes one level, the value's strings one
+/// more, and the remaining 26 are left for where the field sits in its message (each `Vec`,
+/// `Box` or out-of-line `String` around it is a level). A message type that nests a `Value`
+/// more than 26 levels deep, which only a recursive type can, must raise its readers' cap
+/// (`RkyvCodec::with_max_depth`).
+pub const MAX_ENCODE_DEPTH: usize = 100;
 
 const TAG_NULL: u8 = 0;
 const TAG_BOOL: u8 = 1;

@@ -87,7 +87,8 @@ pub use as_json::{AsJson, AsJsonResolver};
 #[cfg(feature = "lz4")]
 pub use compress::Lz4;
 pub use compress::{
-    Compressed, DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MIN_SAVING_PERCENT, DEFAULT_MIN_SIZE, Policy,
+    Compressed, DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MAX_RATIO, DEFAULT_MIN_SAVING_PERCENT,
+    DEFAULT_MIN_SIZE, Policy,
 };
 #[cfg(feature = "zstd")]
 pub use compress::{

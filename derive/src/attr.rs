@@ -1,4 +1,4 @@
-//! The `#[message(...)]` attribute: `name`, `version` and `crate`.
+//! The `#[message(...)]` attribute: `name`, `version`, `crate` and `archived_debug`.
 //!
 //! Every key is checked on its own, so one build reports every unknown, duplicate or
 //! ill-typed key at once, each pointing at the offending tokens.
@@ -12,7 +12,7 @@ use syn::{Attribute, Expr, Lit, Meta, Token};
 use crate::ctxt::Ctxt;
 
 /// The keys `#[message(...)]` accepts, for error messages.
-const KEYS: &str = "`name`, `version` or `crate`";
+const KEYS: &str = "`name`, `version`, `crate` or `archived_debug`";
 
 /// What the `#[message(...)]` attributes of one type declare.
 #[derive(Default)]
@@ -23,6 +23,8 @@ pub(crate) struct MessageAttrs {
     pub(crate) version: Option<u32>,
     /// `crate = "..."`: the path the generated code names zerocodec by.
     pub(crate) krate: Option<syn::Path>,
+    /// `archived_debug = false`: the attribute macro leaves `Debug` off the archived type.
+    pub(crate) archived_debug: Option<bool>,
     /// The keys already given, to report a repeated one.
     seen: Vec<String>,
 }
@@ -36,7 +38,7 @@ impl MessageAttrs {
                 Meta::Path(_) | Meta::NameValue(_) => cx.error_spanned_by(
                     attr,
                     "expected `#[message(key = value, ...)]` with a key among `name`, \
-                     `version` and `crate`",
+                     `version`, `crate` and `archived_debug`",
                 ),
             }
         }
@@ -54,7 +56,10 @@ impl MessageAttrs {
 
     fn read_entry(&mut self, cx: &mut Ctxt, entry: Entry) {
         let key = entry.key.unraw().to_string();
-        if !matches!(key.as_str(), "name" | "version" | "crate") {
+        if !matches!(
+            key.as_str(),
+            "name" | "version" | "crate" | "archived_debug"
+        ) {
             cx.error_spanned_by(
                 &entry.key,
                 format!("unknown `message` attribute key `{key}`; expected {KEYS}"),
@@ -72,6 +77,7 @@ impl MessageAttrs {
         let expected = match key.as_str() {
             "name" => "a string literal, like `name = \"ChatMessage\"`",
             "version" => "an integer literal, like `version = 2`",
+            "archived_debug" => "`true` or `false`",
             _ => "a path in a string literal, like `crate = \"::zerocodec\"`",
         };
         let Some(value) = entry.value else {
@@ -114,6 +120,13 @@ impl MessageAttrs {
                     format!("`crate` expects {expected}, found {:?}", lit.value()),
                 ),
             },
+            (
+                "archived_debug",
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Bool(lit),
+                    ..
+                }),
+            ) => self.archived_debug = Some(lit.value),
             _ => cx.error_spanned_by(
                 &value,
                 format!("`{key}` expects {expected}, found {}", describe(&value)),

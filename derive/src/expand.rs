@@ -42,10 +42,11 @@ pub(crate) fn message_attribute(args: TokenStream, item: TokenStream) -> TokenSt
     attrs.read_attrs(&mut cx, &input.attrs);
     input.attrs.retain(|attr| !attr.path().is_ident("message"));
     let container = Container::from_ast(&mut cx, &input, attrs);
-    let (message_impl, krate) = match (cx.check(), container) {
+    let (message_impl, krate, archived_debug) = match (cx.check(), container) {
         (Ok(()), Some(container)) => (
             impl_message(&container),
             container.attrs.krate.clone().unwrap_or_else(default_crate),
+            container.attrs.archived_debug.unwrap_or(true),
         ),
         (Err(error), _) => {
             // The item as written, so its own uses do not fail too.
@@ -63,8 +64,14 @@ pub(crate) fn message_attribute(args: TokenStream, item: TokenStream) -> TokenSt
             #krate::rkyv::Deserialize,
         )]
     }];
-    if !names_rkyv_crate(&input.attrs) {
+    if !names_rkyv_key(&input.attrs, "crate") {
         derives.push(parse_quote!(#[rkyv(crate = #krate::rkyv)]));
+    }
+    // The archived type gets `Debug`, so that results holding views (`unwrap_err` on an
+    // access) and the views themselves can be printed, unless told not to or already asked
+    // for through rkyv's own `derive(...)`.
+    if archived_debug && !names_rkyv_key(&input.attrs, "derive") {
+        derives.push(parse_quote!(#[rkyv(derive(Debug))]));
     }
     input.attrs.splice(0..0, derives);
     quote! {
@@ -73,10 +80,10 @@ pub(crate) fn message_attribute(args: TokenStream, item: TokenStream) -> TokenSt
     }
 }
 
-/// Whether the user already wrote `#[rkyv(crate = ...)]`.
-fn names_rkyv_crate(attrs: &[syn::Attribute]) -> bool {
+/// Whether the user already wrote `#[rkyv(key ...)]` (`crate = ...`, `derive(...)`).
+fn names_rkyv_key(attrs: &[syn::Attribute], key: &str) -> bool {
     let is_crate_key = |entry: &Vec<TokenTree>| match entry.first() {
-        Some(TokenTree::Ident(key)) => key == "crate",
+        Some(TokenTree::Ident(ident)) => ident == key,
         _ => false,
     };
     attrs.iter().any(|attr| match &attr.meta {

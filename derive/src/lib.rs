@@ -7,13 +7,19 @@
 //!
 //! # Attributes
 //!
-//! `#[message(name = "...", version = N, crate = "...")]`, every key optional:
+//! `#[message(name = "...", version = N, crate = "...", archived_debug = false)]`, every key
+//! optional:
 //!
 //! | key | meaning | default |
 //! |---|---|---|
 //! | `name` | `Message::NAME`, the name frames and errors use | the type's name |
 //! | `version` | `Message::VERSION`, a declared schema version (a `u32`) | `0` |
 //! | `crate` | the path the generated code names zerocodec by | `"::zerocodec"` |
+//! | `archived_debug` | whether the `#[message]` attribute macro derives `Debug` for the archived type (`#[rkyv(derive(Debug))]`), so that views and results holding them print | `true`, unless the type lists its own `#[rkyv(derive(...))]` |
+//!
+//! `#[derive(Message)]` implements `Message` only: it cannot add attributes to rkyv's derive,
+//! nor know whether the type is archived at all (a JSON-only message need not be). With it,
+//! write `#[rkyv(derive(Debug))]` yourself to print archived views.
 //!
 //! Unknown, repeated or ill-typed keys, `#[message]` on a field or variant, and unions are
 //! rejected; every such mistake in one type is reported in the same build, each pointing at
@@ -37,7 +43,8 @@
 //!   `bytecheck`, `archived`, `resolver`, `*_bounds`, `omit_bounds` and `getter`, and serde's
 //!   `crate`, `bound`, `expecting`, `borrow` and `getter`. Any other entry counts.
 //!
-//! Left out: doc comments, visibility, lifetimes, bounds and where clauses, the `crate` key,
+//! Left out: doc comments, visibility, lifetimes, bounds and where clauses, the `crate` and
+//! `archived_debug` keys,
 //! and every other attribute (`derive`, `allow`, ...). Types are compared as written, after
 //! normalizing whitespace: `Vec<u8>` and `Vec < u8 >` agree, `String` and
 //! `std::string::String` do not, and a change behind a type alias or inside a field's own
@@ -74,9 +81,11 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
 }
 
 /// Declares a message in one line: adds `#[derive(serde::Serialize, serde::Deserialize,
-/// rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]` and implements `Message`.
+/// rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]` and `#[rkyv(derive(Debug))]`, and
+/// implements `Message`.
 ///
-/// Its arguments are those of `#[message(...)]` (`name`, `version`, `crate`). serde is the
+/// Its arguments are those of `#[message(...)]` (`name`, `version`, `crate`,
+/// `archived_debug`). serde is the
 /// user's own `serde` dependency (with its `derive` feature); rkyv is zerocodec's re-export
 /// (`#[rkyv(crate = zerocodec::rkyv)]` is added unless the type names its own rkyv crate).
 /// Place it above the type's other attributes, including `#[derive]`.

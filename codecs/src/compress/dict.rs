@@ -10,7 +10,7 @@ use parking_lot::RwLock;
 use zerocodec::{Codec, CompressionId, EncodeBuf, Error, ErrorKind, Result, Transform};
 
 use super::zstd::{With, compress_frame};
-use super::{DEFAULT_ZSTD_LEVEL, Decoders, Policy, store_raw};
+use super::{DEFAULT_ZSTD_LEVEL, Decoders, Policy, keep_admitted, store_raw};
 
 /// The dictionary size [`ZstdDictionary::train`] callers usually want for small messages
 /// (32 KiB): large enough for the shared structure and common strings of a message type,
@@ -404,10 +404,16 @@ impl Transform for ZstdDict {
         self.policy.max_decompressed_len()
     }
 
+    fn decompressed_limit(&self, compressed_len: usize) -> usize {
+        self.policy.decompressed_limit(compressed_len)
+    }
+
     fn compress_into<B: EncodeBuf>(&self, input: &[u8], out: &mut B) -> Result<CompressionId> {
+        let start = out.len();
         if let Some(budget) = self.policy.budget(input.len()) {
             if compress_frame(input, budget, With::Dictionary(&self.cdict), out)? {
-                return Ok(CompressionId::ZSTD);
+                let id = CompressionId::ZSTD;
+                return Ok(keep_admitted(&self.policy, input, out, start, id));
             }
         }
         Ok(store_raw(input, out))
@@ -420,7 +426,7 @@ impl Transform for ZstdDict {
         input: &[u8],
         out: &mut B,
     ) -> Result<()> {
-        Decoders::new(self.policy.max_decompressed_len())
+        Decoders::new(&self.policy)
             .with_dictionaries(&self.dictionary, &self.registry)
             .decompress(compression, dictionary, input, out)
     }

@@ -5,15 +5,16 @@ use std::cell::RefCell;
 use lz4_flex::block::{self, CompressTable};
 use zerocodec::{CompressionId, EncodeBuf, Error, Result, Transform};
 
-use super::{Decoders, Policy, store_raw};
+use super::{Decoders, Policy, keep_admitted, store_raw};
 
 /// lz4 block compression: fast, modest ratios; pure safe Rust (lz4_flex).
 ///
 /// A payload is the decompressed length as a LEB128 varint, then one lz4 block (see the
 /// [crate docs](crate#payload-formats)). The length is untrusted: it must not exceed
-/// [`Policy::max_decompressed_len`], nor what an lz4 block of the payload's size can expand
-/// to (255 bytes per input byte), before the output is allocated; the block must then
-/// decompress to exactly that length.
+/// [`Policy::decompressed_limit`] for the payload's size (the absolute limit, and at most
+/// [`Policy::max_ratio`] bytes per payload byte), nor what an lz4 block of the payload's size
+/// can expand to (255 bytes per input byte), before the output is allocated; the block must
+/// then decompress to exactly that length.
 ///
 /// The compressor's hash table is reused per thread across messages.
 ///
@@ -24,9 +25,9 @@ use super::{Decoders, Policy, store_raw};
 /// use zerocodec_codecs::{Compressed, Lz4, RkyvCodec};
 ///
 /// let codec = Compressed::new(RkyvCodec::new(), Lz4::new());
-/// let value = vec![7u32; 1000];
+/// let value: Vec<u32> = (0..1000).map(|i| i % 100).collect();
 /// let bytes = codec.encode(&value)?;
-/// assert!(bytes.len() < 4000);
+/// assert!(bytes.len() < 1000);
 /// assert_eq!(codec.decode::<Vec<u32>>(&bytes)?, value);
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
@@ -61,9 +62,20 @@ impl Transform for Lz4 {
         self.policy.max_decompressed_len()
     }
 
+    fn decompressed_limit(&self, compressed_len: usize) -> usize {
+        self.policy.decompressed_limit(compressed_len)
+    }
+
     fn compress_into<B: EncodeBuf>(&self, input: &[u8], out: &mut B) -> Result<CompressionId> {
+        let start = out.len();
         match self.policy.budget(input.len()) {
-            Some(budget) if compress_block(input, budget, out) => Ok(CompressionId::LZ4),
+            Some(budget) if compress_block(input, budget, out) => Ok(keep_admitted(
+                &self.policy,
+                input,
+                out,
+                start,
+                CompressionId::LZ4,
+            )),
             _ => Ok(store_raw(input, out)),
         }
     }
@@ -75,12 +87,7 @@ impl Transform for Lz4 {
         input: &[u8],
         out: &mut B,
     ) -> Result<()> {
-        Decoders::new(self.policy.max_decompressed_len()).decompress(
-            compression,
-            dictionary,
-            input,
-            out,
-        )
+        Decoders::new(&self.policy).decompress(compression, dictionary, input, out)
     }
 }
 

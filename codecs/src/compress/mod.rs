@@ -26,7 +26,7 @@ mod zstd;
 use std::marker::PhantomData;
 
 use zerocodec::transform::unknown_compression;
-use zerocodec::{CompressionId, EncodeBuf, Error, Result};
+use zerocodec::{CompressionId, EncodeBuf, Error, ErrorKind, Result};
 
 pub use compressed::Compressed;
 #[cfg(feature = "zstd")]
@@ -34,7 +34,8 @@ pub use dict::{DEFAULT_DICTIONARY_SIZE, DictionaryRegistry, ZstdDict, ZstdDictio
 #[cfg(feature = "lz4")]
 pub use lz4::Lz4;
 pub use policy::{
-    DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MIN_SAVING_PERCENT, DEFAULT_MIN_SIZE, Policy,
+    DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MAX_RATIO, DEFAULT_MIN_SAVING_PERCENT, DEFAULT_MIN_SIZE,
+    Policy,
 };
 #[cfg(feature = "zstd")]
 pub use zstd::{DEFAULT_ZSTD_LEVEL, Zstd};
@@ -57,10 +58,30 @@ pub(crate) fn store_raw<B: EncodeBuf>(input: &[u8], out: &mut B) -> CompressionI
     CompressionId::NONE
 }
 
-/// What a transform can decompress: its limit and, for zstd, the dictionaries it knows.
+/// Keeps the compressed form of `input` that was appended to `out` after `start` (as `id`)
+/// when a reader with `policy` would decompress it, else replaces it with the raw bytes: a
+/// payload that compresses past the policy's ratio limit is stored raw, never written as
+/// something the reader refuses.
+#[inline]
+pub(crate) fn keep_admitted<B: EncodeBuf>(
+    policy: &Policy,
+    input: &[u8],
+    out: &mut B,
+    start: usize,
+    id: CompressionId,
+) -> CompressionId {
+    if policy.admits(input.len(), out.len() - start) {
+        id
+    } else {
+        out.truncate(start);
+        store_raw(input, out)
+    }
+}
+
+/// What a transform can decompress: its limits and, for zstd, the dictionaries it knows.
 #[derive(Clone, Copy)]
 pub(crate) struct Decoders<'a> {
-    limit: usize,
+    policy: Policy,
     #[cfg(feature = "zstd")]
     own: Option<&'a ZstdDictionary>,
     #[cfg(feature = "zstd")]
@@ -69,10 +90,10 @@ pub(crate) struct Decoders<'a> {
 }
 
 impl<'a> Decoders<'a> {
-    /// Every algorithm of this build, no dictionaries, output capped at `limit` bytes.
-    pub(crate) fn new(limit: usize) -> Self {
+    /// Every algorithm of this build, no dictionaries, output capped by `policy`'s limits.
+    pub(crate) fn new(policy: &Policy) -> Self {
         Self {
-            limit,
+            policy: *policy,
             #[cfg(feature = "zstd")]
             own: None,
             #[cfg(feature = "zstd")]
@@ -102,11 +123,31 @@ impl<'a> Decoders<'a> {
         out: &mut B,
     ) -> Result<()> {
         let start = out.len();
-        let result = self.dispatch(compression, dictionary, input, out);
-        if result.is_err() {
+        let limit = self.policy.decompressed_limit(input.len());
+        let result = self.dispatch(compression, dictionary, input, out, limit);
+        if let Err(err) = result {
             out.truncate(start);
+            return Err(self.explain_limit(err, input.len(), limit));
         }
-        result
+        Ok(())
+    }
+
+    /// A `TooLarge` error caused by the ratio limit says so: the size a short input claimed
+    /// may be far below the absolute limit.
+    #[cold]
+    fn explain_limit(&self, err: Error, compressed_len: usize, limit: usize) -> Error {
+        if err.kind() != ErrorKind::TooLarge || limit == self.policy.max_decompressed_len() {
+            return err;
+        }
+        Error::new(
+            ErrorKind::TooLarge,
+            format!(
+                "{} ({compressed_len} compressed bytes may decompress to at most {limit}: {} \
+                 bytes per compressed byte, raised with the policy's `with_max_ratio`)",
+                err.message(),
+                self.policy.max_ratio()
+            ),
+        )
     }
 
     fn dispatch<B: EncodeBuf>(
@@ -115,14 +156,15 @@ impl<'a> Decoders<'a> {
         dictionary: Option<u32>,
         input: &[u8],
         out: &mut B,
+        limit: usize,
     ) -> Result<()> {
         match compression {
             CompressionId::NONE => {
-                if input.len() > self.limit {
+                if input.len() > limit {
                     return Err(Error::too_large(
                         "raw payload",
                         input.len() as u64,
-                        self.limit as u64,
+                        limit as u64,
                     ));
                 }
                 out.extend_from_slice(input);
@@ -130,16 +172,16 @@ impl<'a> Decoders<'a> {
             }
             #[cfg(feature = "lz4")]
             CompressionId::LZ4 => match dictionary {
-                None => lz4::decompress_block(input, out, self.limit),
+                None => lz4::decompress_block(input, out, limit),
                 Some(id) => Err(Error::corrupt(format!(
                     "lz4 payloads take no dictionary, found dictionary id {id}"
                 ))),
             },
             #[cfg(feature = "zstd")]
             CompressionId::ZSTD => match dictionary {
-                None => zstd::decompress_frame(input, None, out, self.limit),
+                None => zstd::decompress_frame(input, None, out, limit),
                 Some(id) => self.with_dictionary(id, |dict| {
-                    zstd::decompress_frame(input, Some(dict), out, self.limit)
+                    zstd::decompress_frame(input, Some(dict), out, limit)
                 }),
             },
             other => Err(unknown_compression(other, KNOWN_ALGORITHMS)),

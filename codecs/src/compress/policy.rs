@@ -18,7 +18,20 @@ pub const DEFAULT_MIN_SAVING_PERCENT: u8 = 5;
 /// checked against it before anything is allocated.
 pub const DEFAULT_MAX_DECOMPRESSED_LEN: usize = 16 << 20;
 
-/// The adaptive compression policy, and the decompression limit, of a transform.
+/// Decompression may produce at most this many bytes per compressed input byte, unless
+/// configured otherwise.
+///
+/// Bytes bound memory only up to what a decoded value costs per byte: a `serde_json::Value`
+/// decoded from JSON text holds about 84 bytes of heap per text byte, so without a ratio limit
+/// a 1.4 KB zstd frame could inflate to the 16 MiB [`DEFAULT_MAX_DECOMPRESSED_LEN`] and then
+/// to over 1.3 GiB of decoded value. With it, an input of `n` bytes decompresses to at most
+/// `64 × n` (a 4 KiB input to 256 KiB, about 22 MiB as a `Value`; docs/security.md states
+/// the whole bound). Real payloads compress far less than 64x (JSON logs about 10x, small
+/// messages with a trained dictionary 2-3x); an encoder whose payload would compress more
+/// stores it raw, so it never writes what a reader with the same policy refuses.
+pub const DEFAULT_MAX_RATIO: usize = 64;
+
+/// The adaptive compression policy, and the decompression limits, of a transform.
 ///
 /// A transform compresses a payload only when it is at least
 /// [`min_size`](Policy::min_size) bytes long, and keeps the compressed form only when it
@@ -28,7 +41,9 @@ pub const DEFAULT_MAX_DECOMPRESSED_LEN: usize = 16 << 20;
 /// larger than the raw payload plus its header or prefix.
 ///
 /// Payloads larger than [`max_decompressed_len`](Policy::max_decompressed_len) are stored
-/// raw too: a reader with the same policy would refuse to decompress them.
+/// raw too, and so are payloads that would compress more than
+/// [`max_ratio`](Policy::max_ratio) times: a reader with the same policy would refuse to
+/// decompress them.
 ///
 /// # Examples
 ///
@@ -45,16 +60,18 @@ pub struct Policy {
     min_size: usize,
     min_saving_percent: u8,
     max_decompressed_len: usize,
+    max_ratio: usize,
 }
 
 impl Policy {
     /// The default policy: [`DEFAULT_MIN_SIZE`], [`DEFAULT_MIN_SAVING_PERCENT`],
-    /// [`DEFAULT_MAX_DECOMPRESSED_LEN`].
+    /// [`DEFAULT_MAX_DECOMPRESSED_LEN`], [`DEFAULT_MAX_RATIO`].
     pub const fn new() -> Self {
         Self {
             min_size: DEFAULT_MIN_SIZE,
             min_saving_percent: DEFAULT_MIN_SAVING_PERCENT,
             max_decompressed_len: DEFAULT_MAX_DECOMPRESSED_LEN,
+            max_ratio: DEFAULT_MAX_RATIO,
         }
     }
 
@@ -81,6 +98,15 @@ impl Policy {
         self
     }
 
+    /// Decompression produces at most `ratio` bytes per compressed input byte (at least 1);
+    /// larger claims fail with [`ErrorKind::TooLarge`](zerocodec::ErrorKind::TooLarge) before
+    /// any allocation. Payloads that would compress more are stored raw.
+    #[must_use]
+    pub const fn with_max_ratio(mut self, ratio: usize) -> Self {
+        self.max_ratio = if ratio == 0 { 1 } else { ratio };
+        self
+    }
+
     /// Payloads shorter than this are stored raw.
     pub const fn min_size(&self) -> usize {
         self.min_size
@@ -94,6 +120,28 @@ impl Policy {
     /// The largest payload decompression may produce.
     pub const fn max_decompressed_len(&self) -> usize {
         self.max_decompressed_len
+    }
+
+    /// The most bytes decompression may produce per compressed input byte.
+    pub const fn max_ratio(&self) -> usize {
+        self.max_ratio
+    }
+
+    /// The largest payload decompression may produce from `compressed_len` input bytes: the
+    /// smaller of [`max_decompressed_len`](Self::max_decompressed_len) and
+    /// [`max_ratio`](Self::max_ratio) times the input.
+    pub const fn decompressed_limit(&self, compressed_len: usize) -> usize {
+        let by_ratio = compressed_len.saturating_mul(self.max_ratio);
+        if by_ratio < self.max_decompressed_len {
+            by_ratio
+        } else {
+            self.max_decompressed_len
+        }
+    }
+
+    /// True if a reader with this policy decompresses `compressed_len` bytes into `raw_len`.
+    pub const fn admits(&self, raw_len: usize, compressed_len: usize) -> bool {
+        raw_len <= self.decompressed_limit(compressed_len)
     }
 
     /// The largest compressed form worth keeping for a raw payload of `raw_len` bytes, or
@@ -123,6 +171,22 @@ impl Default for Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ratio_bounds_what_a_short_input_may_claim() {
+        let p = Policy::new();
+        assert_eq!(p.decompressed_limit(4096), 4096 * DEFAULT_MAX_RATIO);
+        assert_eq!(
+            p.decompressed_limit(usize::MAX),
+            DEFAULT_MAX_DECOMPRESSED_LEN
+        );
+        assert_eq!(p.decompressed_limit(0), 0);
+        assert!(p.admits(640, 10));
+        assert!(!p.admits(641, 10));
+        assert_eq!(Policy::new().with_max_ratio(0).max_ratio(), 1);
+        let wide = Policy::new().with_max_ratio(usize::MAX);
+        assert_eq!(wide.decompressed_limit(2), DEFAULT_MAX_DECOMPRESSED_LEN);
+    }
 
     #[test]
     fn budget_follows_the_policy() {

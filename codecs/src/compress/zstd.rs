@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use ::zstd::zstd_safe::{self, CCtx, CDict, DCtx, ErrorCode, zstd_sys};
 use zerocodec::{CompressionId, EncodeBuf, Error, ErrorKind, Result, Transform};
 
-use super::{Decoders, Policy, ZstdDictionary, store_raw};
+use super::{Decoders, Policy, ZstdDictionary, keep_admitted, store_raw};
 
 /// The zstd level [`Zstd::default`] compresses at (zstd's own default).
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
@@ -14,8 +14,8 @@ pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
 /// zstd compression at a chosen level: better ratios than lz4 at a higher cost.
 ///
 /// A payload is exactly one zstd frame that records its content size. On decode that size is
-/// untrusted: it must not exceed [`Policy::max_decompressed_len`], and the output is sized to
-/// it before decompressing, so zstd cannot write more. Frames without a content size, with
+/// untrusted: it must not exceed [`Policy::decompressed_limit`] for the payload's size, and
+/// the output is sized to it before decompressing, so zstd cannot write more. Frames without a content size, with
 /// trailing bytes, or needing a dictionary the payload does not name are rejected.
 ///
 /// Compressor and decompressor contexts are created once per thread and reused for every
@@ -80,10 +80,16 @@ impl Transform for Zstd {
         self.policy.max_decompressed_len()
     }
 
+    fn decompressed_limit(&self, compressed_len: usize) -> usize {
+        self.policy.decompressed_limit(compressed_len)
+    }
+
     fn compress_into<B: EncodeBuf>(&self, input: &[u8], out: &mut B) -> Result<CompressionId> {
+        let start = out.len();
         if let Some(budget) = self.policy.budget(input.len()) {
             if compress_frame(input, budget, With::Level(self.level), out)? {
-                return Ok(CompressionId::ZSTD);
+                let id = CompressionId::ZSTD;
+                return Ok(keep_admitted(&self.policy, input, out, start, id));
             }
         }
         Ok(store_raw(input, out))
@@ -96,12 +102,7 @@ impl Transform for Zstd {
         input: &[u8],
         out: &mut B,
     ) -> Result<()> {
-        Decoders::new(self.policy.max_decompressed_len()).decompress(
-            compression,
-            dictionary,
-            input,
-            out,
-        )
+        Decoders::new(&self.policy).decompress(compression, dictionary, input, out)
     }
 }
 

@@ -1,5 +1,7 @@
 //! [`JsonCodec`]: JSON text through serde_json.
 
+mod strict;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zerocodec::{Appender, Codec, CodecId, EncodeBuf, Error, ErrorKind, Result};
@@ -7,9 +9,14 @@ use zerocodec::{Appender, Codec, CodecId, EncodeBuf, Error, ErrorKind, Result};
 /// JSON through serde_json: the interop and debugging codec, and the legacy format the hybrid
 /// codec accepts without a header.
 ///
-/// Encoding streams straight into the caller's buffer (no intermediate `Vec`). Decoding uses
-/// `serde_json::from_slice`, whose recursion limit (128 nested arrays or objects) bounds the
-/// stack on adversarial input; trailing non-whitespace after the value is an error.
+/// Encoding streams straight into the caller's buffer (no intermediate `Vec`) and never writes
+/// what its own reader would refuse or read back differently: it fails with
+/// [`ErrorKind::Encode`], naming the field, on a NaN or infinite float (which serde_json alone
+/// would write as `null`, turning `Some(f64::NAN)` into `None`), and on a value nested deeper
+/// than the 127 levels of arrays and objects the reader accepts (which also bounds the
+/// encoder's recursion, so no value can overflow the stack). Decoding uses
+/// `serde_json::from_slice`, whose recursion limit (at most 127 nested arrays or objects)
+/// bounds the stack on adversarial input; trailing non-whitespace after the value is an error.
 ///
 /// Exact float round trips need serde_json's `float_roundtrip` feature, which this crate
 /// enables.
@@ -60,11 +67,7 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for JsonCodec {
 
     #[inline]
     fn encode_into<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<()> {
-        let start = out.len();
-        serde_json::to_writer(Appender::new(&mut *out), value).map_err(|err| {
-            out.truncate(start);
-            encode_error::<T>(err)
-        })
+        encode_into(value, out, std::any::type_name::<T>())
     }
 
     #[inline]
@@ -73,14 +76,42 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for JsonCodec {
     }
 }
 
+/// Appends the JSON text of `value` (a `name`, for errors) to `out`, refusing what the reader
+/// would not read back as the same value (see [`JsonCodec`]); on error `out` is left as it was.
+#[inline]
+pub(crate) fn encode_into<T, B>(value: &T, out: &mut B, name: &str) -> Result<()>
+where
+    T: Serialize + ?Sized,
+    B: EncodeBuf + ?Sized,
+{
+    let start = out.len();
+    let mut serializer = serde_json::Serializer::new(Appender::new(&mut *out));
+    strict::serialize(value, &mut serializer).map_err(|err| {
+        out.truncate(start);
+        encode_error(value, err, name)
+    })
+}
+
+/// The JSON text of `value` as a `String`, under [`encode_into`]'s rules.
+pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    let mut out = Vec::new();
+    encode_into(value, &mut out, std::any::type_name::<T>())?;
+    // serde_json writes only valid UTF-8.
+    String::from_utf8(out).map_err(|err| Error::new(ErrorKind::Encode, err.to_string()))
+}
+
+/// Says why `value` could not be encoded and where: the error is built again with the path
+/// of the failing field tracked (serde_path_to_error), a second pass that only failures pay.
 #[cold]
-fn encode_error<T>(err: serde_json::Error) -> Error {
+#[inline(never)]
+fn encode_error<T: Serialize + ?Sized>(value: &T, err: serde_json::Error, name: &str) -> Error {
+    let at = match strict::failing_path(value) {
+        Some(path) if path != "." => format!(" at `{path}`"),
+        _ => String::new(),
+    };
     Error::new(
         ErrorKind::Encode,
-        format!(
-            "serde_json could not encode `{}`: {err}",
-            std::any::type_name::<T>()
-        ),
+        format!("cannot encode `{name}` as JSON{at}: {err}"),
     )
     .with_source(err)
 }
@@ -90,6 +121,12 @@ fn encode_error<T>(err: serde_json::Error) -> Error {
 /// wrong shape is a type mismatch.
 #[cold]
 pub(crate) fn decode_error<T>(err: serde_json::Error) -> Error {
+    decode_error_named(err, std::any::type_name::<T>())
+}
+
+/// [`decode_error`] naming the expected type `name`.
+#[cold]
+pub(crate) fn decode_error_named(err: serde_json::Error, name: &str) -> Error {
     use serde_json::error::Category;
     let (kind, what) = match err.classify() {
         Category::Eof => (ErrorKind::Incomplete, "truncated JSON"),
@@ -97,9 +134,5 @@ pub(crate) fn decode_error<T>(err: serde_json::Error) -> Error {
         Category::Data => (ErrorKind::TypeMismatch, "JSON of another shape"),
         Category::Io => (ErrorKind::Io, "I/O error reading JSON"),
     };
-    Error::new(
-        kind,
-        format!("{what}: expected `{}`, {err}", std::any::type_name::<T>()),
-    )
-    .with_source(err)
+    Error::new(kind, format!("{what}: expected `{name}`, {err}")).with_source(err)
 }
