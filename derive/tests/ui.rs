@@ -9,4 +9,6 @@ fn ui() {
     t.compile_fail("tests/ui/syntax/*.rs");
     t.compile_fail("tests/ui/unknown_key/*.rs");
     t.compile_fail("tests/ui/duplicate_key/*.rs");
+    // Types that are not messages: the hints `#[diagnostic::on_unimplemented]` gives.
+    t.compile_fail("tests/ui/not_a_message/*.rs");
 }
