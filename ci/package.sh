@@ -21,7 +21,9 @@ start=$SECONDS
 # Dependency order: zerocodec re-exports zerocodec-derive, zerocodec-codecs depends on zerocodec.
 crates=(zerocodec-derive zerocodec zerocodec-codecs)
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
-check_dir=${CARGO_TARGET_DIR:-$root/target}/package-check
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+check_dir=$target_dir/package-check
 
 fail() {
   echo "ci/package.sh: $*" >&2
