@@ -53,6 +53,11 @@ pub type ArchiveFastSerializer<'a, W> = HighSerializer<W, ArenaHandle<'a>, Failu
 /// A type rkyv can serialize into writer `W` with both of zerocodec's serializers
 /// ([`ArchiveFastSerializer`] and [`ArchiveSerializer`]); `#[derive(rkyv::Serialize)]` gives
 /// that for every writer.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be serialized by rkyv into `{W}`",
+    label = "`{Self}` does not implement `rkyv::Serialize` for zerocodec's serializers",
+    note = "derive `rkyv::Serialize` (with `rkyv::Archive`), or declare the type with `#[zerocodec::message]` (zerocodec's `derive` feature)"
+)]
 pub trait SerializeInto<W>:
     for<'a> Serialize<ArchiveSerializer<'a, W>> + for<'a> Serialize<ArchiveFastSerializer<'a, W>>
 {
@@ -70,6 +75,11 @@ pub type ArchiveDeserializer = HighDeserializer<BoxedError>;
 /// Implemented for every `T: rkyv::Archive` whose archived form is checkable with bytecheck
 /// under any rancor error type (`#[derive(rkyv::Archive)]` gives that): zerocodec validates
 /// with [`ArchiveFastCheck`] and explains failures with [`ArchiveCheck`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be read in place as a validated rkyv archive",
+    label = "`{Self}` is not a checkable rkyv `Archive`",
+    note = "derive `rkyv::Archive` (rkyv's `bytecheck` feature, on by default, makes it checkable), or declare the type with `#[zerocodec::message]` (zerocodec's `derive` feature)"
+)]
 pub trait ZeroCopy:
     Archive<
     Archived: Portable
@@ -88,6 +98,11 @@ impl<T> ZeroCopy for T where
 }
 
 /// A [`ZeroCopy`] type that can also be serialized into any of zerocodec's buffers.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be encoded as an rkyv archive",
+    label = "`{Self}` does not implement `rkyv::Archive` and `rkyv::Serialize`",
+    note = "derive `rkyv::Archive` and `rkyv::Serialize`, or declare the type with `#[zerocodec::message]` (zerocodec's `derive` feature)"
+)]
 pub trait ZeroCopyEncode:
     ZeroCopy
     + for<'b> SerializeInto<Appender<'b, Vec<u8>>>
@@ -106,6 +121,11 @@ impl<T> ZeroCopyEncode for T where
 }
 
 /// A [`ZeroCopy`] type whose archive can be deserialized back into an owned value.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be decoded from an rkyv archive",
+    label = "`{Self}` does not implement `rkyv::Archive` and `rkyv::Deserialize`",
+    note = "derive `rkyv::Archive` and `rkyv::Deserialize`, or declare the type with `#[zerocodec::message]` (zerocodec's `derive` feature)"
+)]
 pub trait ZeroCopyDecode:
     ZeroCopy<Archived: Deserialize<Self, ArchiveDeserializer>> + Sized
 {

@@ -35,6 +35,11 @@
 //! on. Borrowed input that is not 16-byte aligned is never read in place: [`archive::access`]
 //! rejects it with [`ErrorKind::Unaligned`], and the owned forms copy it once.
 
+// Where other crates' docs link zerocodec items when these docs are not built beside them
+// (`cargo doc -p zerocodec-codecs --no-deps`); kept equal to the package version (checked by
+// ci/package.sh).
+#![doc(html_root_url = "https://docs.rs/zerocodec/0.1.0")]
+
 pub mod archive;
 pub mod batch;
 mod batch_codec;

@@ -5,13 +5,27 @@
 /// Framed codecs write [`SCHEMA_FINGERPRINT`](Message::SCHEMA_FINGERPRINT) into each frame
 /// and check it on decode, so bytes written for one shape are never read as another.
 ///
-/// Implement it with `#[derive(Message)]` (feature `derive`), which hashes the type's
-/// wire-relevant shape, or by hand with a fingerprint you manage yourself.
+/// Implement it with `#[derive(Message)]`, which hashes the type's wire-relevant shape, or
+/// with `#[zerocodec::message]`, which adds that derive and the serde and rkyv derives a codec
+/// needs; or by hand, with a fingerprint you manage yourself. Both macros need zerocodec's
+/// `derive` feature; without it, `#[derive(Message)]` fails with "cannot find derive macro
+/// `Message`" and a note that `Message` "is only a trait, without a derive macro".
+///
+/// ```toml
+/// [dependencies]
+/// zerocodec = { version = "0.1", features = ["derive"] }
+/// ```
 ///
 /// # Contract
 ///
 /// The fingerprint must be the same on every build and platform for the same definition, and
 /// must change whenever a change to the type would change its encoding.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a zerocodec message",
+    label = "`{Self}` does not implement `zerocodec::Message`",
+    note = "add `#[zerocodec::message]` above the type (it derives serde, rkyv and `Message`), or `#[derive(zerocodec::Message)]` beside your own serde and rkyv derives",
+    note = "both macros need zerocodec's `derive` feature: `zerocodec = {{ version = \"0.1\", features = [\"derive\"] }}`"
+)]
 pub trait Message {
     /// The type's stable name (used in error messages and frame diagnostics).
     const NAME: &'static str;

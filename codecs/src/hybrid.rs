@@ -25,6 +25,15 @@ pub const FRAME_CONTENT_TYPE: &str = "application/x-zerocodec-frame";
 
 /// What a [`HybridCodec`] needs of a message type: a wire identity, serde for JSON, and rkyv
 /// for archives.
+///
+/// Implemented for every type with all of them; `#[zerocodec::message]` (zerocodec's
+/// `derive` feature) derives them in one line.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot travel in a `HybridCodec`: it is not a complete hybrid message",
+    label = "`{Self}` does not implement `HybridMessage`",
+    note = "a hybrid message implements `zerocodec::Message`, serde's `Serialize` and `Deserialize`, and rkyv's `Archive`, `Serialize` and `Deserialize`",
+    note = "`#[zerocodec::message]` above the type derives all of them; `#[derive(zerocodec::Message)]` adds only `Message`; both need zerocodec's `derive` feature"
+)]
 pub trait HybridMessage:
     Message + Serialize + DeserializeOwned + ZeroCopyEncode + ZeroCopyDecode
 {

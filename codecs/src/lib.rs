@@ -1,5 +1,5 @@
-//! Concrete codecs for [zerocodec]: JSON and rkyv, and compression that stacks on
-//! any codec.
+//! Concrete codecs for [`zerocodec`]: JSON and rkyv, the tagged hybrid frame, and
+//! compression that stacks on any codec.
 //!
 //! Add `zerocodec` for the traits and this crate for the formats, as you would add serde and
 //! serde_json. Each heavy dependency sits behind a feature:
@@ -8,13 +8,19 @@
 //! |---|---|
 //! | `json` (default) | [`JsonCodec`], and [`AsArchivedJson`] (binary) and [`AsJson`] (text) for JSON fields inside rkyv archives |
 //! | `rkyv` (default) | [`RkyvCodec`] |
+//! | `json` + `rkyv` | [`HybridCodec`]: tagged frames, rkyv with JSON fallback, legacy JSON |
 //! | `lz4` (default) | [`Lz4`] compression (lz4_flex, pure safe Rust) |
 //! | `zstd` (default) | [`Zstd`] and [`ZstdDict`] compression, [`ZstdDictionary`] training (builds zstd's C sources) |
 //! | `tokio` | [`FrameCodec`] and friends: tokio-util `Encoder`/`Decoder` frames over any codec |
 //!
-//! | `json` + `rkyv` | [`HybridCodec`]: tagged frames, rkyv with JSON fallback, legacy JSON |
-//!
 //! [`Compressed`] and its [`Policy`] are always available; the algorithms are features.
+//!
+//! The `tokio` feature is not a default: turn it on for framed transports.
+//!
+//! ```toml
+//! [dependencies]
+//! zerocodec-codecs = { version = "0.1", features = ["tokio"] }
+//! ```
 //!
 //! # Examples
 //!
@@ -69,6 +75,17 @@
 //! | [`CompressionId::NONE`](zerocodec::CompressionId::NONE) | the inner encoding, unchanged |
 //! | [`CompressionId::LZ4`](zerocodec::CompressionId::LZ4) | decompressed length as an unsigned LEB128 varint (at most 10 bytes, shortest form), then one lz4 block |
 //! | [`CompressionId::ZSTD`](zerocodec::CompressionId::ZSTD) | exactly one zstd frame that records its content size, and its dictionary id when the payload names a dictionary (which must match) |
+//!
+//! [`zerocodec`]: zerocodec
+#![cfg_attr(
+    not(feature = "tokio"),
+    doc = "[`FrameCodec`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.FrameCodec.html"
+)]
+
+// The README's examples run as doctests, so the README cannot drift from the crate.
+#[cfg(all(doctest, feature = "json", feature = "rkyv", feature = "lz4"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[cfg(feature = "json")]
 mod as_json;

@@ -61,6 +61,11 @@
 //! `const` expression. So `Envelope<Chat>` and `Envelope<Rpc>` differ, and the impl requires
 //! `P: Message` for every type parameter. `NAME` stays the type's own name (`"Envelope"`).
 
+// The README's example runs as a doctest, so the README cannot drift from the macros.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod ast;
 mod attr;
 mod canon;

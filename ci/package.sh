@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Packaging check for the published crates (zerocodec-derive, zerocodec, zerocodec-codecs):
+#
+# 1. `cargo package` packages each crate in dependency order and verifies it by building it
+#    from its .crate, the unpublished siblings served from cargo's local staging registry, and
+#    `cargo publish --dry-run` does the rest of a publish but the upload; then each crate's
+#    file list is printed and checked (library sources, README, both license texts, nothing
+#    else, and no test, bench or example target left behind).
+# 2. What a new user does: a scratch crate outside the workspace, whose dependencies are the
+#    README's quick-start TOML (crates.io for everything else, through the shared registry
+#    cache, with the packaged crates patched in), builds and runs the README's quick-start
+#    code; a second one adds the README's lines for the rpc example and builds that example.
+#    Both are extracted from README.md, so the check fails when the README drifts.
+#
+# Usage: bash ci/package.sh (honours CARGO_TARGET_DIR; builds in <target>/package-check).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+start=$SECONDS
+
+# Dependency order: zerocodec re-exports zerocodec-derive, zerocodec-codecs depends on zerocodec.
+crates=(zerocodec-derive zerocodec zerocodec-codecs)
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+check_dir=$target_dir/package-check
+
+fail() {
+  echo "ci/package.sh: $*" >&2
+  exit 1
+}
+
+# Other crates' docs link zerocodec items through this URL (see src/lib.rs).
+grep -q "html_root_url = \"https://docs.rs/zerocodec/$version\"" src/lib.rs ||
+  fail "src/lib.rs: html_root_url must name zerocodec $version"
+
+echo "== cargo package: package and verify ${crates[*]} ($version)"
+log=$(mktemp)
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/zerocodec-package-check.XXXXXX")
+trap 'rm -rf "$log" "$scratch"' EXIT
+package_args=()
+for crate in "${crates[@]}"; do package_args+=(-p "$crate"); done
+# --allow-dirty: this checks what would be published; `cargo publish` itself still refuses a
+# dirty tree. The verification builds share the scratch crates' target directory.
+cargo package --locked --allow-dirty --target-dir "$check_dir" "${package_args[@]}" 2>&1 |
+  tee "$log"
+echo "== cargo publish --dry-run (already verified: --no-verify)"
+cargo publish --dry-run --no-verify --locked --allow-dirty --target-dir "$check_dir" \
+  "${package_args[@]}" 2>&1 | tee -a "$log"
+
+# The only expected warnings: the dry run itself, and the workspace's tests, examples and
+# benches that the packages leave out on purpose (cargo drops their targets from the
+# published manifest).
+unexpected=$(grep '^warning' "$log" | sort -u |
+  grep -Ev '^warning: ignoring (test|example|benchmark) `[^`]+` as `[^`]+` is not included in the published package$' |
+  grep -Fvx 'warning: aborting upload due to dry run' || true)
+[ -z "$unexpected" ] || fail "unexpected warnings from cargo publish --dry-run:
+$unexpected"
+
+for crate in "${crates[@]}"; do
+  file="$check_dir/package/$crate-$version.crate"
+  [ -f "$file" ] || fail "$file was not written"
+  echo "== $crate $version ships:"
+  entries=$(tar -tzf "$file" | sed "s|^$crate-$version/||" | sort)
+  sed 's/^/    /' <<<"$entries"
+  extra=$(grep -Ev '^(Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json|README\.md|LICENSE-MIT|LICENSE-APACHE|src/.+\.rs)$' <<<"$entries" || true)
+  [ -z "$extra" ] || fail "$crate ships files a user does not need:
+$extra"
+  for needed in Cargo.toml README.md LICENSE-MIT LICENSE-APACHE src/lib.rs; do
+    grep -qx "$needed" <<<"$entries" || fail "$crate does not ship $needed"
+  done
+  # codecs/ and derive/ hold symlinks to the root's license texts; the package has the texts.
+  for license in LICENSE-MIT LICENSE-APACHE; do
+    tar -xzOf "$file" "$crate-$version/$license" | cmp -s - "$license" ||
+      fail "$crate's $license differs from the workspace's"
+  done
+  if tar -xzOf "$file" "$crate-$version/Cargo.toml" | grep -Eq '^\[\[(test|bench|example|bin)\]\]'; then
+    fail "$crate's published manifest declares a target whose file it does not ship"
+  fi
+  tar -xzf "$file" -C "$scratch"
+done
+
+# The Nth fenced block of language LANG in README.md's "## Quick start" section.
+readme_block() {
+  awk -v lang="$1" -v n="$2" '
+    /^## / { section = ($0 == "## Quick start"); next }
+    !section { next }
+    inside && /^```$/ { inside = 0; if (count == n) exit; next }
+    inside { if (count == n) print; next }
+    $0 == "```" lang { count++; inside = 1 }
+  ' README.md
+}
+quick_toml=$(readme_block toml 1)
+rpc_toml=$(readme_block toml 2)
+quick_rs=$(readme_block rust 1)
+grep -qx '\[dependencies\]' <<<"$quick_toml" || fail "README.md: no quick-start [dependencies] block"
+[ -n "$rpc_toml" ] || fail "README.md: no dependency block for the rpc example"
+grep -q 'fn main' <<<"$quick_rs" || fail "README.md: no quick-start Rust block"
+
+# The rpc example's dependencies: the quick start's, with the README's rpc lines replacing
+# the lines of the dependencies they name.
+rpc_names=$(sed -n 's/^\([A-Za-z0-9_-]*\) *=.*/\1/p' <<<"$rpc_toml" | paste -sd '|')
+rpc_deps=$(
+  grep -Ev "^($rpc_names) *=" <<<"$quick_toml"
+  printf '%s\n' "$rpc_toml"
+)
+
+app=$scratch/app
+mkdir -p "$app/quickstart/src" "$app/rpc/src"
+patches=""
+for crate in "${crates[@]}"; do
+  patches+="$crate = { path = \"$scratch/$crate-$version\" }"$'\n'
+done
+cat >"$app/Cargo.toml" <<EOF
+[workspace]
+members = ["quickstart", "rpc"]
+resolver = "3"
+
+# The packaged crates stand in for their crates.io releases.
+[patch.crates-io]
+$patches
+EOF
+package_manifest() {
+  printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n%s\n' "$1" "$2"
+}
+package_manifest readme-quickstart "$quick_toml" >"$app/quickstart/Cargo.toml"
+package_manifest readme-rpc "$rpc_deps" >"$app/rpc/Cargo.toml"
+printf '%s\n' "$quick_rs" >"$app/quickstart/src/main.rs"
+cp examples/rpc/main.rs "$app/rpc/src/main.rs"
+cp examples/rpc/service.rs "$app/rpc/src/service.rs"
+
+echo "== the README's quick start, built from the packages (scratch crate in $app)"
+sed 's/^/    /' "$app/quickstart/Cargo.toml"
+(cd "$app" && CARGO_TARGET_DIR="$check_dir" cargo run -p readme-quickstart)
+
+echo "== the rpc example with the README's dependency lines, built from the packages"
+sed 's/^/    /' "$app/rpc/Cargo.toml"
+(cd "$app" && CARGO_TARGET_DIR="$check_dir" cargo build -p readme-rpc)
+
+# A patch that went unused would mean the build took a crates.io release instead.
+if grep -q '\[\[patch.unused\]\]' "$app/Cargo.lock"; then
+  fail "a packaged crate was not used by the scratch crates"
+fi
+
+echo "ci/package.sh: ${crates[*]} package, verify and build the README's quick start ($((SECONDS - start)) s)"
