@@ -40,6 +40,19 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role of the codec called `name` in [`codecs`]'s table ([`CODEC_NAMES`]); `None`
+    /// for a name the table never holds.
+    pub fn of(name: &str) -> Option<Role> {
+        match name {
+            "json" | "rkyv" | "hybrid" | "hybrid+lz4" | "hybrid+zstd" | "hybrid+zstd-dict" => {
+                Some(Role::Ours)
+            }
+            "raw-serde_json" | "raw-rkyv" => Some(Role::Reference),
+            "postcard" | "bitcode" => Some(Role::Peer),
+            _ => None,
+        }
+    }
+
     /// A lowercase name for tables.
     pub const fn name(self) -> &'static str {
         match self {

@@ -329,6 +329,10 @@ mod tests {
             corpus: None,
         };
         let roles: Vec<Role> = codecs(&dataset).iter().map(|c| c.role()).collect();
+        for c in codecs(&dataset) {
+            assert_eq!(Role::of(c.name()), Some(c.role()), "{}", c.name());
+        }
+        assert_eq!(Role::of("nope"), None);
         assert_eq!(roles[..2], [Role::Ours, Role::Ours]);
         assert!(roles.contains(&Role::Reference) && roles.contains(&Role::Peer));
     }
