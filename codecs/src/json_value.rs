@@ -492,6 +492,48 @@ fn variant<T>(out: Place<ArchivedJsonValue>, tag: u8) -> Place<T> {
     value
 }
 
+/// `0xff` in every byte past the first `len` of a `u64` (little-endian), for `len` up to 8.
+const INLINE_FILL: [u64; 16] = {
+    let mut fill = [0; 16];
+    let mut len = 0;
+    while len < 8 {
+        fill[len] = u64::MAX << (8 * len);
+        len += 1;
+    }
+    fill
+};
+
+/// Writes `s`, at most [`INLINE_CAPACITY`] bytes long, as an inline archived string: its
+/// bytes, then `0xff` in every byte it does not fill. This is the representation
+/// `ArchivedString::resolve_from_str` writes for such a string (rkyv's `emplace_inline`),
+/// built in a register from at most three loads rather than with a `memset` and a
+/// variable-length `memcpy` call per string (most keys and many values of a JSON object are
+/// that short). A unit test holds it byte for byte to rkyv's.
+#[inline(always)]
+fn write_inline_str(s: &str, out: *mut ArchivedString) {
+    const { assert!(INLINE_CAPACITY == 8 && size_of::<ArchivedString>() == 8) };
+    let b = s.as_bytes();
+    let len = b.len();
+    debug_assert!(len <= INLINE_CAPACITY);
+    let bytes: u64 = if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        // Four to eight bytes: the first four and the last four, overlapping.
+        u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << (8 * (len - 4))
+    } else if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
+        // One to three bytes: the first, the middle and the last, overlapping.
+        u64::from(first)
+            | u64::from(b[len / 2]) << (8 * (len / 2))
+            | u64::from(last) << (8 * (len - 1))
+    } else {
+        0
+    };
+    // `0xff` in the bytes past the string (none when it fills all eight), by table: `len` is
+    // at most 8, and the mask keeps the index in bounds without a check.
+    let fill = INLINE_FILL[len & (INLINE_FILL.len() - 1)];
+    // SAFETY: `out` points to a writable, aligned `ArchivedString` slot (the caller's
+    // contract), and an `ArchivedString` is 8 plain bytes (asserted above).
+    unsafe { out.cast::<[u8; 8]>().write((bytes | fill).to_le_bytes()) };
+}
+
 #[cold]
 #[inline(never)]
 fn mismatched(value: &Value) -> ! {
@@ -666,8 +708,8 @@ trait Child<'a> {
         S: Fallible + Writer + Allocator + ?Sized,
         S::Error: Source;
 
-    /// Writes the rest of the element at its final place.
-    fn finish(pending: Self::Pending, out: Place<Self::Archived>);
+    /// Writes the rest of the element at its final place; `pending` is not used again.
+    fn finish(pending: &Self::Pending, out: Place<Self::Archived>);
 }
 
 /// Writes what of `value` does not depend on its position into `out`, a zeroed slot, after
@@ -702,10 +744,12 @@ where
             None => return Err(S::Error::new(unrepresentable(n))),
         },
         Value::String(s) => {
-            let resolver = ArchivedString::serialize_from_str(s, serializer)?;
             if s.len() <= INLINE_CAPACITY {
-                ArchivedString::resolve_from_str(s, resolver, variant(place, TAG_STRING));
+                let out = variant::<ArchivedString>(place, TAG_STRING);
+                // SAFETY: `write_inline_str` writes 8 initialized bytes.
+                write_inline_str(s, unsafe { out.ptr() });
             } else {
+                let resolver = ArchivedString::serialize_from_str(s, serializer)?;
                 *pending = Pending::String(s, resolver);
             }
         }
@@ -748,28 +792,41 @@ where
 }
 
 /// Writes the position-dependent rest of a child node at its final place.
+///
+/// Takes the pending entry by reference, so entries with nothing pending cost one compare
+/// (not a copy of the whole entry); the resolvers are read out of it with `take_resolver`.
 #[inline(always)]
-fn finish_child_node(pending: Pending<'_>, out: Place<ArchivedJsonValue>) {
+fn finish_child_node(pending: &Pending<'_>, out: Place<ArchivedJsonValue>) {
     match pending {
         Pending::Done => {}
         Pending::String(s, resolver) => {
-            ArchivedString::resolve_from_str(s, resolver, variant(out, TAG_STRING));
+            ArchivedString::resolve_from_str(s, take_resolver(resolver), variant(out, TAG_STRING));
         }
         Pending::Array(len, resolver) => {
             ArchivedVec::<ArchivedJsonValue>::resolve_from_len(
-                len,
-                resolver,
+                *len,
+                take_resolver(resolver),
                 variant(out, TAG_ARRAY),
             );
         }
         Pending::Object(len, resolver) => {
             ArchivedVec::<ArchivedJsonEntry>::resolve_from_len(
-                len,
-                resolver,
+                *len,
+                take_resolver(resolver),
                 variant(out, TAG_OBJECT),
             );
         }
     }
+}
+
+/// A resolver moved out of a pending entry that is not used again: rkyv's resolvers are
+/// consumed by value but are neither `Copy` nor `Clone`.
+#[inline(always)]
+fn take_resolver<R>(resolver: &R) -> R {
+    const { assert!(!std::mem::needs_drop::<R>()) };
+    // SAFETY: `resolver` is valid for reads; `R` has no drop glue (asserted), and the caller
+    // never uses the entry it belongs to again, so the bits are not used twice.
+    unsafe { std::ptr::read(resolver) }
 }
 
 /// An array item borrowed from its `Vec` while it is serialized, with its nesting depth.
@@ -798,7 +855,7 @@ impl<'a> Child<'a> for NodeRef<'a> {
     }
 
     #[inline(always)]
-    fn finish(pending: Pending<'a>, out: Place<ArchivedJsonValue>) {
+    fn finish(pending: &Pending<'a>, out: Place<ArchivedJsonValue>) {
         finish_child_node(pending, out);
     }
 }
@@ -835,13 +892,11 @@ impl<'a> Child<'a> for EntryRef<'a> {
             key: None,
             value: Pending::Done,
         });
-        let key = ArchivedString::serialize_from_str(self.key, serializer)?;
         if self.key.len() <= INLINE_CAPACITY {
-            // SAFETY: `out` is a zeroed, aligned slot for an entry in the container's scratch
-            // slice; an inline key does not depend on its position, which is never read.
-            let place = unsafe { Place::new_unchecked(0, &raw mut (*out).key) };
-            ArchivedString::resolve_from_str(self.key, key, place);
+            // SAFETY: `out` is an aligned slot for an entry in the container's scratch slice.
+            write_inline_str(self.key, unsafe { &raw mut (*out).key });
         } else {
+            let key = ArchivedString::serialize_from_str(self.key, serializer)?;
             pending.key = Some((self.key.as_str(), key));
         }
         // SAFETY: `out` points to an entry slot (above); its `value` field is inside it.
@@ -856,12 +911,12 @@ impl<'a> Child<'a> for EntryRef<'a> {
     }
 
     #[inline(always)]
-    fn finish(pending: EntryPending<'a>, out: Place<ArchivedJsonEntry>) {
+    fn finish(pending: &EntryPending<'a>, out: Place<ArchivedJsonEntry>) {
         munge!(let ArchivedJsonEntry { key, value } = out);
-        if let Some((s, resolver)) = pending.key {
-            ArchivedString::resolve_from_str(s, resolver, key);
+        if let Some((s, resolver)) = &pending.key {
+            ArchivedString::resolve_from_str(s, take_resolver(resolver), key);
         }
-        finish_child_node(pending.value, value);
+        finish_child_node(&pending.value, value);
     }
 }
 
@@ -931,16 +986,16 @@ where
     S::Error: Source,
 {
     let mut written = 0;
-    for (i, item) in items.take(len).enumerate() {
-        // SAFETY: at most `len` items are taken, so `i < len` and both slots are inside the
-        // block; zeroing one element's slot writes inside it.
+    for item in items.take(len) {
+        // SAFETY: at most `len` items are taken, so `written < len` and both slots are
+        // inside the block; zeroing one element's slot writes inside it.
         let (out, rest) = unsafe {
-            let out = archived.add(i);
+            let out = archived.add(written);
             out.write_bytes(0, 1);
-            (out, &mut *pending.add(i))
+            (out, &mut *pending.add(written))
         };
         item.serialize_into(serializer, out, rest)?;
-        written = i + 1;
+        written += 1;
     }
     // An iterator that yielded fewer than it announced leaves zeroed (invalid) elements: the
     // archive is wrong, which a reader's validation rejects, but no byte is uninitialized.
@@ -950,7 +1005,7 @@ where
         // initialized by the loop above (`serialize_into` initializes it first thing). The
         // slice is written at `pos` below, so element `i` lands at the position given.
         unsafe {
-            let rest = pending.add(i).read().assume_init();
+            let rest = (*pending.add(i)).assume_init_ref();
             let out = Place::new_unchecked(pos + i * size_of::<C::Archived>(), archived.add(i));
             C::finish(rest, out);
         }
@@ -1004,6 +1059,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_strings_are_written_as_rkyv_writes_them() {
+        let strings = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdef",
+            "abcdefg",
+            "abcdefgh",
+            "é",
+            "día",
+            "ü€",
+            "\u{10FFFF}",
+        ];
+        for s in strings {
+            let mut ours = [0u8; 8];
+            write_inline_str(s, ours.as_mut_ptr().cast());
+            // rkyv's own: an inline string archived alone is its 8-byte representation.
+            let theirs = rkyv::to_bytes::<rkyv::rancor::Error>(&s.to_owned()).unwrap();
+            assert_eq!(&ours[..], &theirs[theirs.len() - 8..], "{s:?}");
+        }
+    }
 
     #[test]
     fn every_node_is_sixteen_bytes() {
