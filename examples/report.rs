@@ -1,23 +1,37 @@
-//! The benchmark report: how much faster, smaller and leaner each codec is than JSON.
+//! The benchmark report: how much faster, smaller and leaner each codec is than JSON, and
+//! whether the performance targets hold.
 //!
 //! Run with `cargo run --release --example report` (quick: about a minute on 2 cores) or
 //! `cargo run --release --example report -- --full` (more and longer samples). It measures
-//! every dataset with every codec in `zerocodec_datasets::codecs::codecs`, then
+//! every dataset with every codec in `zerocodec_datasets::codecs::codecs`, reads the
+//! instruction counts `benches/instructions.rs` left (run `bash ci/gate.sh` first), then
 //!
 //! - prints a Markdown summary (speedups over JSON, targets) to stdout;
-//! - writes `docs/benchmarks.md` (per-dataset tables, speedups, targets, machine and date),
-//!   the charts `docs/img/speedup.svg` and `docs/img/size.svg`, and refreshes the speedup
-//!   table in README.md between its `speedup-table` markers;
-//! - writes `target/zerocodec-report/summary.json`;
-//! - exits with status 1 if any evaluated target is missed (2 on a usage or I/O error).
+//! - writes `target/zerocodec-report/`: `benchmarks.md` (per-dataset tables, speedups,
+//!   instruction counts, targets, machine and date), the charts `img/speedup.svg` and
+//!   `img/size.svg`, the README's speedup table (`readme-table.md`) and `summary.json`;
+//! - with `--update-docs`, refreshes the committed copies instead: `docs/benchmarks.md`,
+//!   `docs/img/*.svg` and the table in README.md between its `speedup-table` markers (a
+//!   deliberate act, committed on its own; the checkout is otherwise left untouched);
+//! - exits with status 1 if a target is missed beyond doubt (see `report/targets.rs`: any
+//!   deterministic miss, or a time ratio against JSON short by more than run-to-run noise),
+//!   2 on a usage or I/O error.
 //!
-//! `--datasets chat,log` measures only those datasets and then writes only summary.json (the
-//! committed docs always describe a full run).
+//! `--datasets chat,log` measures only those datasets and writes only summary.json (the
+//! docs always describe a full run).
+//!
+//! `--gate` measures nothing: it checks the instruction counts against the overhead limits
+//! and the committed baseline `ci/gate-baseline.txt` (`--gate --update` rewrites the
+//! baseline). `ci/gate.sh` runs the benches and then this.
 
 #[path = "report/alloc.rs"]
 mod alloc;
 #[path = "report/charts.rs"]
 mod charts;
+#[path = "report/gate.rs"]
+mod gate;
+#[path = "report/instructions.rs"]
+mod instructions;
 #[path = "report/measure.rs"]
 mod measure;
 #[path = "report/output.rs"]
@@ -37,23 +51,40 @@ use crate::output::RunInfo;
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
 
-const USAGE: &str = "usage: cargo run --release --example report [-- [--full] [--datasets a,b,..]]";
+const USAGE: &str = "usage: cargo run --release --example report [-- [--full] \
+     [--datasets a,b,..] [--update-docs] [--gungraun-home DIR]]\n       \
+     cargo run --release --example report -- --gate [--update] [--gungraun-home DIR]";
 
 struct Args {
     full: bool,
     datasets: Option<Vec<String>>,
+    update_docs: bool,
+    gate: bool,
+    update_baseline: bool,
+    gungraun_home: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         full: false,
         datasets: None,
+        update_docs: false,
+        gate: false,
+        update_baseline: false,
+        gungraun_home: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--full" => args.full = true,
             "--quick" => args.full = false,
+            "--update-docs" => args.update_docs = true,
+            "--gate" => args.gate = true,
+            "--update" => args.update_baseline = true,
+            "--gungraun-home" => {
+                let dir = it.next().ok_or("--gungraun-home needs a directory")?;
+                args.gungraun_home = Some(PathBuf::from(dir));
+            }
             "--datasets" => {
                 let list = it.next().ok_or("--datasets needs a comma-separated list")?;
                 let names: Vec<String> = list.split(',').map(str::to_owned).collect();
@@ -68,6 +99,12 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+    if args.update_baseline && !args.gate {
+        return Err("--update rewrites the gate's baseline: use it with --gate".to_owned());
+    }
+    if args.update_docs && args.datasets.is_some() {
+        return Err("--update-docs needs a full run: drop --datasets".to_owned());
     }
     Ok(args)
 }
@@ -136,8 +173,57 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the report; `Ok(false)` when a target is missed.
+/// The workspace root and the cargo target directory.
+fn dirs() -> (PathBuf, PathBuf) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target_dir = if target_dir.is_relative() {
+        root.join(target_dir)
+    } else {
+        target_dir
+    };
+    (root, target_dir)
+}
+
+/// The instruction counts, where `benches/instructions.rs` left them.
+fn load_instructions(
+    args: &Args,
+    target_dir: &Path,
+) -> Result<Option<instructions::Instructions>, String> {
+    let home = args
+        .gungraun_home
+        .clone()
+        .or_else(|| std::env::var_os("GUNGRAUN_HOME").map(PathBuf::from))
+        .unwrap_or_else(|| target_dir.join("gungraun"));
+    instructions::load(&instructions::bench_dir(&home))
+}
+
+/// `--gate`: the instruction counts against the limits and the baseline.
+fn run_gate(args: &Args) -> Result<bool, String> {
+    let (root, target_dir) = dirs();
+    let figures = load_instructions(args, &target_dir)?.ok_or_else(|| {
+        format!(
+            "{}; found none under {}",
+            targets::NO_INSTRUCTIONS,
+            target_dir.join("gungraun").display()
+        )
+    })?;
+    // What the figures depend on, as `ci/gate.sh` describes it (rustc, valgrind, gungraun).
+    let env = std::env::var("ZEROCODEC_GATE_ENV").unwrap_or_else(|_| "unknown".to_owned());
+    gate::run(
+        &figures,
+        &root.join("ci").join("gate-baseline.txt"),
+        &env,
+        args.update_baseline,
+    )
+}
+
+/// Runs the report; `Ok(false)` when a target is missed beyond doubt.
 fn run(args: &Args) -> Result<bool, String> {
+    if args.gate {
+        return run_gate(args);
+    }
     let settings = if args.full {
         Settings {
             samples: 41,
@@ -197,55 +283,80 @@ fn run(args: &Args) -> Result<bool, String> {
             .filter(|c| !present.contains(c))
             .collect(),
     };
-    let targets = targets::evaluate(&results);
+    let (root, target_dir) = dirs();
+    let ir = load_instructions(args, &target_dir)?;
+    match &ir {
+        Some(ir) => eprintln!(
+            "read {} instruction counts from {}",
+            ir.ir.len(),
+            ir.dir.display()
+        ),
+        None => eprintln!("{}", targets::NO_INSTRUCTIONS),
+    }
+    let targets = targets::evaluate(&results, ir.as_ref().ok_or(targets::NO_INSTRUCTIONS));
 
     println!("{}", output::summary(&results, &targets, &info));
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let target_dir =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let target_dir = if target_dir.is_relative() {
-        root.join(target_dir)
-    } else {
-        target_dir
-    };
-    let summary = target_dir.join("zerocodec-report").join("summary.json");
-    write(&summary, &output::summary_json(&results, &targets, &info))?;
+    let out = target_dir.join("zerocodec-report");
+    let summary = out.join("summary.json");
+    write(
+        &summary,
+        &output::summary_json(&results, &targets, &info, ir.as_ref()),
+    )?;
     eprintln!("wrote {}", summary.display());
 
-    if args.datasets.is_none() {
-        let docs = root.join("docs");
-        write(
-            &docs.join("benchmarks.md"),
-            &output::benchmarks_md(&results, &targets, &info),
-        )?;
-        std::fs::create_dir_all(docs.join("img"))
-            .map_err(|e| format!("cannot create docs/img: {e}"))?;
-        charts::speedup_svg(&docs.join("img").join("speedup.svg"), &results)
-            .map_err(|e| format!("cannot draw docs/img/speedup.svg: {e}"))?;
-        charts::size_svg(&docs.join("img").join("size.svg"), &results)
-            .map_err(|e| format!("cannot draw docs/img/size.svg: {e}"))?;
-        eprintln!("wrote docs/benchmarks.md, docs/img/speedup.svg, docs/img/size.svg");
+    if args.datasets.is_some() {
+        eprintln!("partial run (--datasets): no docs, charts or README table written");
+    } else if args.update_docs {
+        write_docs(&root.join("docs"), &results, &targets, &info, ir.as_ref())?;
         let readme_path = root.join("README.md");
-        if let Ok(readme) = std::fs::read_to_string(&readme_path) {
-            match output::update_readme(&readme, &results, &info) {
-                Some(updated) => {
-                    write(&readme_path, &updated)?;
-                    eprintln!("refreshed the speedup table in README.md");
-                }
-                None => eprintln!(
-                    "README.md has no {} ... {} markers; left as is",
-                    output::README_START,
-                    output::README_END
-                ),
-            }
-        }
+        let readme = std::fs::read_to_string(&readme_path)
+            .map_err(|e| format!("cannot read {}: {e}", readme_path.display()))?;
+        let updated = output::update_readme(&readme, &results, &info).ok_or_else(|| {
+            format!(
+                "README.md has no {} ... {} markers",
+                output::README_START,
+                output::README_END
+            )
+        })?;
+        write(&readme_path, &updated)?;
+        eprintln!("refreshed docs/benchmarks.md, docs/img/*.svg and the table in README.md");
     } else {
-        eprintln!("partial run (--datasets): docs, charts and README left as they are");
+        write_docs(&out, &results, &targets, &info, ir.as_ref())?;
+        write(
+            &out.join("readme-table.md"),
+            &output::readme_table(&results, &info),
+        )?;
+        eprintln!(
+            "wrote benchmarks.md, img/*.svg and readme-table.md in {} (the committed docs are \
+             refreshed with --update-docs)",
+            out.display()
+        );
     }
     eprintln!(
         "report finished in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    Ok(targets.all_met())
+    Ok(targets.passed())
+}
+
+/// Writes `benchmarks.md` and the charts in `img/` under `dir`.
+fn write_docs(
+    dir: &Path,
+    results: &[measure::DatasetResult],
+    targets: &targets::Targets,
+    info: &RunInfo,
+    ir: Option<&instructions::Instructions>,
+) -> Result<(), String> {
+    write(
+        &dir.join("benchmarks.md"),
+        &output::benchmarks_md(results, targets, info, ir),
+    )?;
+    let img = dir.join("img");
+    std::fs::create_dir_all(&img).map_err(|e| format!("cannot create {}: {e}", img.display()))?;
+    charts::speedup_svg(&img.join("speedup.svg"), results)
+        .map_err(|e| format!("cannot draw {}: {e}", img.join("speedup.svg").display()))?;
+    charts::size_svg(&img.join("size.svg"), results)
+        .map_err(|e| format!("cannot draw {}: {e}", img.join("size.svg").display()))?;
+    Ok(())
 }

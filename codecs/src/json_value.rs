@@ -3,18 +3,20 @@
 //!
 //! This module holds `unsafe` code: writing an archived enum variant needs a cast of the
 //! output place to the variant's layout, as rkyv's own derive does (see [`variant`]), and
-//! children are resolved in a scratch slice of rkyv's arena before being written in one piece
-//! (see [`serialize_children`]).
+//! children are written into a scratch slice of rkyv's arena before being written out in one
+//! piece (see [`serialize_children`]).
 
+use std::alloc::Layout;
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::ops::Index;
 
 use rkyv::bytecheck::CheckBytes;
 use rkyv::munge::munge;
 use rkyv::rancor::{Fallible, Source};
 use rkyv::ser::{Allocator, Writer, WriterExt};
+use rkyv::string::repr::INLINE_CAPACITY;
 use rkyv::string::{ArchivedString, StringResolver};
-use rkyv::util::SerVec;
 use rkyv::validation::ArchiveContext;
 use rkyv::vec::{ArchivedVec, VecResolver};
 use rkyv::with::{ArchiveWith, DeserializeWith, SerializeWith};
@@ -495,6 +497,48 @@ fn variant<T>(out: Place<ArchivedJsonValue>, tag: u8) -> Place<T> {
     value
 }
 
+/// `0xff` in every byte past the first `len` of a `u64` (little-endian), for `len` up to 8.
+const INLINE_FILL: [u64; 16] = {
+    let mut fill = [0; 16];
+    let mut len = 0;
+    while len < 8 {
+        fill[len] = u64::MAX << (8 * len);
+        len += 1;
+    }
+    fill
+};
+
+/// Writes `s`, at most [`INLINE_CAPACITY`] bytes long, as an inline archived string: its
+/// bytes, then `0xff` in every byte it does not fill. This is the representation
+/// `ArchivedString::resolve_from_str` writes for such a string (rkyv's `emplace_inline`),
+/// built in a register from at most three loads rather than with a `memset` and a
+/// variable-length `memcpy` call per string (most keys and many values of a JSON object are
+/// that short). A unit test holds it byte for byte to rkyv's.
+#[inline(always)]
+fn write_inline_str(s: &str, out: *mut ArchivedString) {
+    const { assert!(INLINE_CAPACITY == 8 && size_of::<ArchivedString>() == 8) };
+    let b = s.as_bytes();
+    let len = b.len();
+    debug_assert!(len <= INLINE_CAPACITY);
+    let bytes: u64 = if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        // Four to eight bytes: the first four and the last four, overlapping.
+        u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << (8 * (len - 4))
+    } else if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
+        // One to three bytes: the first, the middle and the last, overlapping.
+        u64::from(first)
+            | u64::from(b[len / 2]) << (8 * (len / 2))
+            | u64::from(last) << (8 * (len - 1))
+    } else {
+        0
+    };
+    // `0xff` in the bytes past the string (none when it fills all eight), by table: `len` is
+    // at most 8, and the mask keeps the index in bounds without a check.
+    let fill = INLINE_FILL[len & (INLINE_FILL.len() - 1)];
+    // SAFETY: `out` points to a writable, aligned `ArchivedString` slot (the caller's
+    // contract), and an `ArchivedString` is 8 plain bytes (asserted above).
+    unsafe { out.cast::<[u8; 8]>().write((bytes | fill).to_le_bytes()) };
+}
+
 #[cold]
 #[inline(never)]
 fn mismatched(value: &Value) -> ! {
@@ -569,18 +613,10 @@ fn classify(n: &Number) -> Option<JsonNumber> {
     }
 }
 
-/// Serializes `value`'s out-of-line parts (string bytes, children) and records where they
-/// went in `out` (which starts as [`Resolved::Scalar`]).
-///
-/// Walks the `Value` itself: children are serialized through a [`NodeRef`] or [`EntryRef`]
-/// built on the stack, with rkyv's arena as scratch, so nothing is allocated per node.
-/// `depth` is the number of containers around `value`.
-fn serialize_node<S>(
-    value: &Value,
-    depth: usize,
-    serializer: &mut S,
-    out: &mut Resolved,
-) -> Result<(), S::Error>
+/// Serializes the root `value`'s out-of-line parts (string bytes, children) and records where
+/// they went in `out` (which starts as [`Resolved::Scalar`]); [`resolve_value`] writes the root
+/// node itself once rkyv gives it its place.
+fn serialize_node<S>(value: &Value, serializer: &mut S, out: &mut Resolved) -> Result<(), S::Error>
 where
     S: Fallible + Writer + Allocator + ?Sized,
     S::Error: Source,
@@ -596,12 +632,12 @@ where
             *out = Resolved::String(ArchivedString::serialize_from_str(s, serializer)?);
         }
         Value::Array(items) => {
-            let depth = nest(depth)?;
+            let depth = nest(0)?;
             let children = items.iter().map(|value| NodeRef { value, depth });
             *out = Resolved::Container(serialize_children(children, serializer)?);
         }
         Value::Object(map) => {
-            let depth = nest(depth)?;
+            let depth = nest(0)?;
             let children = map
                 .iter()
                 .map(|(key, value)| EntryRef { key, value, depth });
@@ -640,29 +676,162 @@ fn unrepresentable(n: &Number) -> Error {
     )
 }
 
+/// What is left to write of a child node once its siblings' out-of-line parts are written:
+/// the parts that point at out-of-line data, which need the node's final position.
+enum Pending<'a> {
+    /// Nothing: a scalar or an inline string, written in full on the first pass.
+    Done,
+    /// An out-of-line string.
+    String(&'a str, StringResolver),
+    /// An array of `len` items.
+    Array(usize, VecResolver),
+    /// An object of `len` members.
+    Object(usize, VecResolver),
+}
+
 /// An element of a container while it is serialized: an array item or an object member.
-trait Child {
+trait Child<'a> {
     /// The element's archived form.
     type Archived;
-    /// What resolving the element needs.
-    type Resolver;
+    /// What is left to write once the element's final position is known.
+    type Pending;
 
-    /// Serializes the element's out-of-line parts and pushes exactly one resolver.
+    /// Serializes the element's out-of-line parts, writes whatever of the element does not
+    /// depend on its position into `out` (a zeroed slot), and initializes `pending` with
+    /// the rest, first thing (so it is initialized even when an error is returned).
     ///
-    /// The resolver is written in place rather than returned: a returned resolver comes back
-    /// through memory and is reloaded at once, wider than it was stored, which stalls the CPU
-    /// (store forwarding) once per node.
+    /// The pending entry is written in place rather than returned: a value returned through
+    /// memory and reloaded at once, wider than it was stored, stalls the CPU (store
+    /// forwarding) once per node.
     fn serialize_into<S>(
         &self,
         serializer: &mut S,
-        resolvers: &mut SerVec<Self::Resolver>,
+        out: *mut Self::Archived,
+        pending: &mut MaybeUninit<Self::Pending>,
     ) -> Result<(), S::Error>
     where
         S: Fallible + Writer + Allocator + ?Sized,
         S::Error: Source;
 
-    /// Writes the archived element.
-    fn resolve(&self, resolver: Self::Resolver, out: Place<Self::Archived>);
+    /// Writes the rest of the element at its final place; `pending` is not used again.
+    fn finish(pending: &Self::Pending, out: Place<Self::Archived>);
+}
+
+/// Writes what of `value` does not depend on its position into `out`, a zeroed slot, after
+/// serializing its out-of-line parts; `pending` (which is [`Pending::Done`]) gets the rest.
+/// `depth` is the number of containers around `value`.
+#[inline(always)]
+fn serialize_child_node<'a, S>(
+    value: &'a Value,
+    depth: usize,
+    serializer: &mut S,
+    out: *mut ArchivedJsonValue,
+    pending: &mut Pending<'a>,
+) -> Result<(), S::Error>
+where
+    S: Fallible + Writer + Allocator + ?Sized,
+    S::Error: Source,
+{
+    // SAFETY: `out` is a zeroed, aligned slot for an `ArchivedJsonValue` in the container's
+    // scratch slice (see `serialize_children`). Only position-free parts are written through
+    // this place (a tag, a scalar, an inline string), so its position is never read; the
+    // final position is given in `finish`.
+    let place = unsafe { Place::new_unchecked(0, out) };
+    match value {
+        Value::Null => {
+            variant::<()>(place, TAG_NULL);
+        }
+        Value::Bool(b) => variant::<bool>(place, TAG_BOOL).write(*b),
+        Value::Number(n) => match classify(n) {
+            Some(JsonNumber::U64(n)) => variant::<Archived<u64>>(place, TAG_U64).write(n.into()),
+            Some(JsonNumber::I64(n)) => variant::<Archived<i64>>(place, TAG_I64).write(n.into()),
+            Some(JsonNumber::F64(n)) => variant::<Archived<f64>>(place, TAG_F64).write(n.into()),
+            None => return Err(S::Error::new(unrepresentable(n))),
+        },
+        Value::String(s) => {
+            if s.len() <= INLINE_CAPACITY {
+                let out = variant::<ArchivedString>(place, TAG_STRING);
+                // SAFETY: `write_inline_str` writes 8 initialized bytes.
+                write_inline_str(s, unsafe { out.ptr() });
+            } else {
+                let resolver = ArchivedString::serialize_from_str(s, serializer)?;
+                *pending = Pending::String(s, resolver);
+            }
+        }
+        Value::Array(_) | Value::Object(_) => {
+            serialize_container(value, depth, serializer, pending)?;
+        }
+    }
+    Ok(())
+}
+
+/// Serializes a nested array or object: out of line, so that the scalar arms of
+/// [`serialize_child_node`], which recursion would otherwise keep out of line, inline into the
+/// loop over their siblings (a function call per scalar node is as much work as the node).
+#[inline(never)]
+fn serialize_container<'a, S>(
+    value: &'a Value,
+    depth: usize,
+    serializer: &mut S,
+    pending: &mut Pending<'a>,
+) -> Result<(), S::Error>
+where
+    S: Fallible + Writer + Allocator + ?Sized,
+    S::Error: Source,
+{
+    let depth = nest(depth)?;
+    match value {
+        Value::Array(items) => {
+            let children = items.iter().map(|value| NodeRef { value, depth });
+            *pending = Pending::Array(items.len(), serialize_children(children, serializer)?);
+        }
+        Value::Object(map) => {
+            let children = map
+                .iter()
+                .map(|(key, value)| EntryRef { key, value, depth });
+            *pending = Pending::Object(map.len(), serialize_children(children, serializer)?);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Writes the position-dependent rest of a child node at its final place.
+///
+/// Takes the pending entry by reference, so entries with nothing pending cost one compare
+/// (not a copy of the whole entry); the resolvers are read out of it with `take_resolver`.
+#[inline(always)]
+fn finish_child_node(pending: &Pending<'_>, out: Place<ArchivedJsonValue>) {
+    match pending {
+        Pending::Done => {}
+        Pending::String(s, resolver) => {
+            ArchivedString::resolve_from_str(s, take_resolver(resolver), variant(out, TAG_STRING));
+        }
+        Pending::Array(len, resolver) => {
+            ArchivedVec::<ArchivedJsonValue>::resolve_from_len(
+                *len,
+                take_resolver(resolver),
+                variant(out, TAG_ARRAY),
+            );
+        }
+        Pending::Object(len, resolver) => {
+            ArchivedVec::<ArchivedJsonEntry>::resolve_from_len(
+                *len,
+                take_resolver(resolver),
+                variant(out, TAG_OBJECT),
+            );
+        }
+    }
+}
+
+/// A resolver moved out of a pending entry that is not used again: rkyv's resolvers are
+/// consumed by value but are neither `Copy` nor `Clone`.
+#[inline(always)]
+fn take_resolver<R>(resolver: &R) -> R {
+    const { assert!(!std::mem::needs_drop::<R>()) };
+    // SAFETY: `resolver` is valid for reads; `R` has no drop glue (asserted), and the caller
+    // never uses the entry it belongs to again, so the bits are not used twice.
+    unsafe { std::ptr::read(resolver) }
 }
 
 /// An array item borrowed from its `Vec` while it is serialized, with its nesting depth.
@@ -671,28 +840,28 @@ struct NodeRef<'a> {
     depth: usize,
 }
 
-impl Child for NodeRef<'_> {
+impl<'a> Child<'a> for NodeRef<'a> {
     type Archived = ArchivedJsonValue;
-    type Resolver = Resolved;
+    type Pending = Pending<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn serialize_into<S>(
         &self,
         serializer: &mut S,
-        resolvers: &mut SerVec<Resolved>,
+        out: *mut ArchivedJsonValue,
+        pending: &mut MaybeUninit<Pending<'a>>,
     ) -> Result<(), S::Error>
     where
         S: Fallible + Writer + Allocator + ?Sized,
         S::Error: Source,
     {
-        let i = resolvers.len();
-        resolvers.push(Resolved::Scalar);
-        serialize_node(self.value, self.depth, serializer, &mut resolvers[i])
+        let pending = pending.write(Pending::Done);
+        serialize_child_node(self.value, self.depth, serializer, out, pending)
     }
 
-    #[inline]
-    fn resolve(&self, resolver: Resolved, out: Place<ArchivedJsonValue>) {
-        resolve_value(self.value, resolver, out);
+    #[inline(always)]
+    fn finish(pending: &Pending<'a>, out: Place<ArchivedJsonValue>) {
+        finish_child_node(pending, out);
     }
 }
 
@@ -703,87 +872,160 @@ struct EntryRef<'a> {
     depth: usize,
 }
 
-struct EntryResolver {
-    key: StringResolver,
-    value: Resolved,
+/// What is left to write of an object member: its key, if out of line, and its value.
+struct EntryPending<'a> {
+    key: Option<(&'a str, StringResolver)>,
+    value: Pending<'a>,
 }
 
-impl Child for EntryRef<'_> {
+impl<'a> Child<'a> for EntryRef<'a> {
     type Archived = ArchivedJsonEntry;
-    type Resolver = EntryResolver;
+    type Pending = EntryPending<'a>;
 
-    #[inline]
+    #[inline(always)]
     fn serialize_into<S>(
         &self,
         serializer: &mut S,
-        resolvers: &mut SerVec<EntryResolver>,
+        out: *mut ArchivedJsonEntry,
+        pending: &mut MaybeUninit<EntryPending<'a>>,
     ) -> Result<(), S::Error>
     where
         S: Fallible + Writer + Allocator + ?Sized,
         S::Error: Source,
     {
-        let key = ArchivedString::serialize_from_str(self.key, serializer)?;
-        let i = resolvers.len();
-        resolvers.push(EntryResolver {
-            key,
-            value: Resolved::Scalar,
+        let pending = pending.write(EntryPending {
+            key: None,
+            value: Pending::Done,
         });
-        serialize_node(self.value, self.depth, serializer, &mut resolvers[i].value)
+        if self.key.len() <= INLINE_CAPACITY {
+            // SAFETY: `out` is an aligned slot for an entry in the container's scratch slice.
+            write_inline_str(self.key, unsafe { &raw mut (*out).key });
+        } else {
+            let key = ArchivedString::serialize_from_str(self.key, serializer)?;
+            pending.key = Some((self.key.as_str(), key));
+        }
+        // SAFETY: `out` points to an entry slot (above); its `value` field is inside it.
+        let value = unsafe { &raw mut (*out).value };
+        serialize_child_node(
+            self.value,
+            self.depth,
+            serializer,
+            value,
+            &mut pending.value,
+        )
     }
 
-    #[inline]
-    fn resolve(&self, resolver: EntryResolver, out: Place<ArchivedJsonEntry>) {
+    #[inline(always)]
+    fn finish(pending: &EntryPending<'a>, out: Place<ArchivedJsonEntry>) {
         munge!(let ArchivedJsonEntry { key, value } = out);
-        ArchivedString::resolve_from_str(self.key, resolver.key, key);
-        resolve_value(self.value, resolver.value, value);
+        if let Some((s, resolver)) = &pending.key {
+            ArchivedString::resolve_from_str(s, take_resolver(resolver), key);
+        }
+        finish_child_node(&pending.value, value);
     }
 }
 
-/// Serializes a container's elements and writes them as one archived slice: what
-/// `ArchivedVec::serialize_from_iter` does, arranged so the CPU does not stall on it.
+/// Serializes a container's elements and writes them as one archived slice, walking the
+/// container once: what `ArchivedVec::serialize_from_iter` does, arranged so the CPU does not
+/// stall on it and nothing is computed twice.
 ///
 /// rkyv resolves each element into a zeroed stack slot and copies it out at once, so the CPU
 /// reloads, as one wide load, bytes it has just stored piecewise (a tag byte, a 4-byte
-/// offset, ...): a store-forwarding stall per element, which was most of the time spent on
-/// small JSON objects. Here every element is resolved into one zeroed scratch slice from
-/// rkyv's arena (no heap allocation when the arena is warm) and the slice is written with one
-/// call, by which time most stores have drained.
-fn serialize_children<C, I, S>(items: I, serializer: &mut S) -> Result<VecResolver, S::Error>
+/// offset, ...): a store-forwarding stall per element. Here the elements are written into one
+/// zeroed scratch slice from rkyv's arena (no heap allocation when the arena is warm), which
+/// is written with one call. The single walk over the container serializes each element's
+/// out-of-line parts and writes at once whatever of it does not depend on where the slice
+/// will land (tags, numbers, booleans, inline strings: most of a typical JSON object); only
+/// pointers to out-of-line strings and to nested containers wait for the slice's position,
+/// and are written from a compact list of what is pending, not by walking the map again.
+fn serialize_children<'a, C, I, S>(items: I, serializer: &mut S) -> Result<VecResolver, S::Error>
 where
-    C: Child,
-    I: ExactSizeIterator<Item = C> + Clone,
+    C: Child<'a>,
+    I: ExactSizeIterator<Item = C>,
     S: Fallible + Writer + Allocator + ?Sized,
     S::Error: Source,
 {
+    const {
+        assert!(size_of::<C::Archived>() > 0 && size_of::<C::Pending>() > 0);
+        assert!(!std::mem::needs_drop::<C::Pending>());
+    }
     let len = items.len();
-    SerVec::<C::Resolver>::with_capacity(serializer, len, |resolvers, serializer| {
-        for item in items.clone() {
-            item.serialize_into(serializer, resolvers)?;
+    if len == 0 {
+        return Ok(VecResolver::from_pos(
+            serializer.align_for::<C::Archived>()?,
+        ));
+    }
+    // One arena block: the archived elements, then what is pending of each. A block that
+    // large could not be addressed, so neither could the container it mirrors.
+    let (layout, pending_at) = Layout::array::<C::Archived>(len)
+        .and_then(|archived| archived.extend(Layout::array::<C::Pending>(len)?))
+        .expect("a container's scratch block fits in the address space");
+    // SAFETY: `layout` has a non-zero size (`len > 0`, both element types sized, asserted).
+    let block = unsafe { serializer.push_alloc(layout)? }.cast::<u8>();
+    let archived = block.as_ptr().cast::<C::Archived>();
+    // SAFETY: `pending_at` is inside the block (`Layout::extend` placed the pending array
+    // there, aligned for its type).
+    let pending = unsafe { block.as_ptr().add(pending_at) }.cast::<MaybeUninit<C::Pending>>();
+    let result = write_children(items, len, archived, pending, serializer);
+    // SAFETY: the block was pushed above with this layout, and everything `write_children`
+    // pushed on top of it is popped again before it returns.
+    unsafe { serializer.pop_alloc(block, layout)? };
+    result
+}
+
+/// [`serialize_children`]'s two passes over an arena block of `len` archived elements and
+/// `len` pending entries: the walk over `items` (at most `len` of them are taken), then the
+/// pending parts, once the slice's position is known.
+#[inline(always)]
+fn write_children<'a, C, I, S>(
+    items: I,
+    len: usize,
+    archived: *mut C::Archived,
+    pending: *mut MaybeUninit<C::Pending>,
+    serializer: &mut S,
+) -> Result<VecResolver, S::Error>
+where
+    C: Child<'a>,
+    I: Iterator<Item = C>,
+    S: Fallible + Writer + Allocator + ?Sized,
+    S::Error: Source,
+{
+    let mut written = 0;
+    for item in items.take(len) {
+        // SAFETY: at most `len` items are taken, so `written < len` and both slots are
+        // inside the block; zeroing one element's slot writes inside it.
+        let (out, rest) = unsafe {
+            let out = archived.add(written);
+            out.write_bytes(0, 1);
+            (out, &mut *pending.add(written))
+        };
+        item.serialize_into(serializer, out, rest)?;
+        written += 1;
+    }
+    // An iterator that yielded fewer than it announced leaves zeroed (invalid) elements: the
+    // archive is wrong, which a reader's validation rejects, but no byte is uninitialized.
+    let pos = serializer.align_for::<C::Archived>()?;
+    for i in 0..written {
+        // SAFETY: `i < written <= len`: the element slot was zeroed and the pending entry
+        // initialized by the loop above (`serialize_into` initializes it first thing). The
+        // slice is written at `pos` below, so element `i` lands at the position given.
+        unsafe {
+            let rest = (*pending.add(i)).assume_init_ref();
+            let out = Place::new_unchecked(pos + i * size_of::<C::Archived>(), archived.add(i));
+            C::finish(rest, out);
         }
-        let pos = serializer.align_for::<C::Archived>()?;
-        SerVec::<C::Archived>::with_capacity(serializer, len, |scratch, serializer| {
-            let base = scratch.as_mut_ptr();
-            // SAFETY: `scratch` has room for `len` elements (its capacity), so zeroing that
-            // many writes inside its allocation.
-            unsafe { base.write_bytes(0, len) };
-            for (i, (item, resolver)) in items.zip(resolvers.drain()).enumerate() {
-                // SAFETY: `base.add(i)` (`i < len`) is inside `scratch`, aligned for the
-                // element type, and its bytes are initialized (zeroed above). The slice is
-                // written at `pos` below, so element `i` lands at the position given.
-                let out = unsafe {
-                    Place::new_unchecked(pos + i * size_of::<C::Archived>(), base.add(i))
-                };
-                item.resolve(resolver, out);
-            }
-            // SAFETY: the first `len` elements of `scratch` are initialized bytes: zeroed,
-            // then written only through `Place`, which never writes uninitialized bytes.
-            let bytes = unsafe {
-                std::slice::from_raw_parts(base.cast::<u8>(), len * size_of::<C::Archived>())
-            };
-            serializer.write(bytes)?;
-            Ok(VecResolver::from_pos(pos))
-        })?
-    })?
+    }
+    for i in written..len {
+        // SAFETY: `i < len`: the slot is inside the block.
+        unsafe { archived.add(i).write_bytes(0, 1) };
+    }
+    // SAFETY: the first `len` elements of the block are initialized bytes: zeroed, then
+    // written only through `Place`, which never writes uninitialized bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(archived.cast::<u8>(), len * size_of::<C::Archived>())
+    };
+    serializer.write(bytes)?;
+    Ok(VecResolver::from_pos(pos))
 }
 
 impl ArchiveWith<Value> for AsArchivedJson {
@@ -804,7 +1046,7 @@ where
     #[inline]
     fn serialize_with(field: &Value, serializer: &mut S) -> Result<JsonValueResolver, S::Error> {
         let mut inner = Resolved::Scalar;
-        serialize_node(field, 0, serializer, &mut inner)?;
+        serialize_node(field, serializer, &mut inner)?;
         Ok(JsonValueResolver { inner })
     }
 }
@@ -822,6 +1064,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_strings_are_written_as_rkyv_writes_them() {
+        let strings = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdef",
+            "abcdefg",
+            "abcdefgh",
+            "é",
+            "día",
+            "ü€",
+            "\u{10FFFF}",
+        ];
+        for s in strings {
+            let mut ours = [0u8; 8];
+            write_inline_str(s, ours.as_mut_ptr().cast());
+            // rkyv's own: an inline string archived alone is its 8-byte representation.
+            let theirs = rkyv::to_bytes::<rkyv::rancor::Error>(&s.to_owned()).unwrap();
+            assert_eq!(&ours[..], &theirs[theirs.len() - 8..], "{s:?}");
+        }
+    }
 
     #[test]
     fn every_node_is_sixteen_bytes() {

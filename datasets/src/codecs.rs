@@ -40,6 +40,19 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role of the codec called `name` in [`codecs`]'s table ([`CODEC_NAMES`]); `None`
+    /// for a name the table never holds.
+    pub fn of(name: &str) -> Option<Role> {
+        match name {
+            "json" | "rkyv" | "hybrid" | "hybrid+lz4" | "hybrid+zstd" | "hybrid+zstd-dict" => {
+                Some(Role::Ours)
+            }
+            "raw-serde_json" | "raw-rkyv" => Some(Role::Reference),
+            "postcard" | "bitcode" => Some(Role::Peer),
+            _ => None,
+        }
+    }
+
     /// A lowercase name for tables.
     pub const fn name(self) -> &'static str {
         match self {
@@ -159,6 +172,21 @@ fn foreign_error<T>(kind: ErrorKind, library: &str, verb: &str, err: impl fmt::D
     )
 }
 
+/// Every codec name the table can hold, in table order: our codecs, the raw references, then
+/// the peers. Which of them a dataset gets is up to [`codecs`].
+pub const CODEC_NAMES: [&str; 10] = [
+    "json",
+    "rkyv",
+    "hybrid",
+    "hybrid+lz4",
+    "hybrid+zstd",
+    "hybrid+zstd-dict",
+    "raw-serde_json",
+    "raw-rkyv",
+    "postcard",
+    "bitcode",
+];
+
 /// The codec table for one dataset: our codecs first, then the raw references, then the peers
 /// that can carry the dataset's type.
 ///
@@ -167,39 +195,56 @@ fn foreign_error<T>(kind: ErrorKind, library: &str, verb: &str, err: impl fmt::D
 /// dictionary stack (`hybrid+zstd-dict`) exists only for per-message datasets, trained on
 /// `dataset.corpus.train` (the report measures its sizes on the held-out half).
 pub fn codecs<T: BenchValue>(dataset: &Dataset<T>) -> Vec<Box<dyn CodecAdapter<T>>> {
-    let mut table: Vec<Box<dyn CodecAdapter<T>>> = vec![
-        Box::new(Json::default()),
-        Box::new(Rkyv::default()),
-        Box::new(Stack::zero_copy("hybrid", HybridCodec::<T>::new())),
-        Box::new(Stack::owned(
+    CODEC_NAMES
+        .iter()
+        .filter_map(|name| codec(dataset, name))
+        .collect()
+}
+
+/// The one adapter called `name` from [`codecs`]'s table for `dataset`, built alone (so a
+/// caller that needs one codec does not train a dictionary it will not use); `None` when the
+/// table has no such codec for this dataset.
+pub fn codec<T: BenchValue>(dataset: &Dataset<T>, name: &str) -> Option<Box<dyn CodecAdapter<T>>> {
+    let adapter: Box<dyn CodecAdapter<T>> = match name {
+        "json" => Box::new(Json::default()),
+        "rkyv" => Box::new(Rkyv::default()),
+        "hybrid" => Box::new(Stack::zero_copy("hybrid", HybridCodec::<T>::new())),
+        "hybrid+lz4" => Box::new(Stack::owned(
             "hybrid+lz4",
             Compressed::new(HybridCodec::<T>::new(), Lz4::new()),
         )),
-        Box::new(Stack::owned(
+        "hybrid+zstd" => Box::new(Stack::owned(
             "hybrid+zstd",
             Compressed::new(HybridCodec::<T>::new(), Zstd::new(DEFAULT_ZSTD_LEVEL)),
         )),
-    ];
-    if let Some(corpus) = &dataset.corpus {
-        // Trained on what the stack compresses: the frame's payload, the rkyv encoding (the
-        // header stays outside the compressed bytes).
-        let dictionary =
-            ZstdDictionary::train_with(&RkyvCodec::new(), &corpus.train, DEFAULT_DICTIONARY_SIZE)
-                .and_then(|dict| ZstdDict::new(dict, DEFAULT_ZSTD_LEVEL));
-        match dictionary {
-            Ok(dict) => table.push(Box::new(Stack::owned(
-                "hybrid+zstd-dict",
-                Compressed::new(HybridCodec::<T>::new(), dict),
-            ))),
-            // Training needs enough distinct samples; without a dictionary the stack is left
-            // out rather than faked.
-            Err(err) => eprintln!("{}: no hybrid+zstd-dict stack: {err}", dataset.name),
+        "hybrid+zstd-dict" => {
+            let corpus = dataset.corpus.as_ref()?;
+            // Trained on what the stack compresses: the frame's payload, the rkyv encoding
+            // (the header stays outside the compressed bytes).
+            let dictionary = ZstdDictionary::train_with(
+                &RkyvCodec::new(),
+                &corpus.train,
+                DEFAULT_DICTIONARY_SIZE,
+            )
+            .and_then(|dict| ZstdDict::new(dict, DEFAULT_ZSTD_LEVEL));
+            match dictionary {
+                Ok(dict) => Box::new(Stack::owned(
+                    "hybrid+zstd-dict",
+                    Compressed::new(HybridCodec::<T>::new(), dict),
+                )),
+                // Training needs enough distinct samples; without a dictionary the stack is
+                // left out rather than faked.
+                Err(err) => {
+                    eprintln!("{}: no hybrid+zstd-dict stack: {err}", dataset.name);
+                    return None;
+                }
+            }
         }
-    }
-    table.push(Box::new(RawSerdeJson::default()));
-    table.push(Box::new(RawRkyv::default()));
-    table.extend(T::peer_codecs());
-    table
+        "raw-serde_json" => Box::new(RawSerdeJson::default()),
+        "raw-rkyv" => Box::new(RawRkyv::default()),
+        _ => return T::peer_codecs().into_iter().find(|c| c.name() == name),
+    };
+    Some(adapter)
 }
 
 /// Any zerocodec codec stack, encoding into a reused aligned buffer.

@@ -92,6 +92,10 @@ impl BenchValue for Updates {
 pub enum Scale {
     /// The sizes the benchmark issue specifies (10,000 log entries, 125,000 triangles, ...).
     Benchmark,
+    /// One tenth of that, with full-size corpora: what the instruction-count gate
+    /// (`benches/instructions.rs`) runs under callgrind, where every operation is about 50
+    /// times slower.
+    Gate,
     /// One hundredth of that (at least one element), for tests.
     Test,
 }
@@ -100,6 +104,7 @@ impl Scale {
     fn of(self, n: usize) -> usize {
         match self {
             Scale::Benchmark => n,
+            Scale::Gate => (n / 10).max(1),
             Scale::Test => (n / 100).max(1),
         }
     }
@@ -146,7 +151,7 @@ const HELD_OUT_SEED: u64 = SEED ^ 0xFFFF;
 pub fn visit(name: &str, scale: Scale, visitor: &mut impl DatasetVisitor) -> bool {
     let mut rng = Rng::new(SEED);
     let corpus_len = match scale {
-        Scale::Benchmark => CORPUS_MESSAGES,
+        Scale::Benchmark | Scale::Gate => CORPUS_MESSAGES,
         Scale::Test => 20,
     };
     match name {
@@ -324,6 +329,10 @@ mod tests {
             corpus: None,
         };
         let roles: Vec<Role> = codecs(&dataset).iter().map(|c| c.role()).collect();
+        for c in codecs(&dataset) {
+            assert_eq!(Role::of(c.name()), Some(c.role()), "{}", c.name());
+        }
+        assert_eq!(Role::of("nope"), None);
         assert_eq!(roles[..2], [Role::Ours, Role::Ours]);
         assert!(roles.contains(&Role::Reference) && roles.contains(&Role::Peer));
     }
