@@ -615,6 +615,23 @@ fn errors_say_what_a_new_user_needs_to_read() {
     }
 }
 
+/// README, "Integrity and limits": message frames carry no checksum unless asked.
+#[test]
+fn message_frames_carry_a_checksum_only_when_asked() {
+    let reading = Reading {
+        sensor: "t".into(),
+        value: None,
+        history: vec![],
+    };
+    let plain = HybridCodec::<Reading>::new().encode(&reading).unwrap();
+    assert_eq!(FrameHeader::parse(&plain).unwrap().checksum, None);
+    let checked = HybridCodec::<Reading>::new()
+        .with_checksum(true)
+        .encode(&reading)
+        .unwrap();
+    assert!(FrameHeader::parse(&checked).unwrap().checksum.is_some());
+}
+
 #[test]
 fn batch_frames_carry_a_checksum_by_default() {
     let mut builder = BatchBuilder::<Reading>::new();

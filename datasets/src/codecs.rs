@@ -44,9 +44,8 @@ impl Role {
     /// for a name the table never holds.
     pub fn of(name: &str) -> Option<Role> {
         match name {
-            "json" | "rkyv" | "hybrid" | "hybrid+lz4" | "hybrid+zstd" | "hybrid+zstd-dict" => {
-                Some(Role::Ours)
-            }
+            "json" | "rkyv" | "hybrid" | "hybrid+crc32c" | "hybrid+lz4" | "hybrid+zstd"
+            | "hybrid+zstd-dict" => Some(Role::Ours),
             "raw-serde_json" | "raw-rkyv" => Some(Role::Reference),
             "postcard" | "bitcode" => Some(Role::Peer),
             _ => None,
@@ -174,10 +173,11 @@ fn foreign_error<T>(kind: ErrorKind, library: &str, verb: &str, err: impl fmt::D
 
 /// Every codec name the table can hold, in table order: our codecs, the raw references, then
 /// the peers. Which of them a dataset gets is up to [`codecs`].
-pub const CODEC_NAMES: [&str; 10] = [
+pub const CODEC_NAMES: [&str; 11] = [
     "json",
     "rkyv",
     "hybrid",
+    "hybrid+crc32c",
     "hybrid+lz4",
     "hybrid+zstd",
     "hybrid+zstd-dict",
@@ -190,7 +190,8 @@ pub const CODEC_NAMES: [&str; 10] = [
 /// The codec table for one dataset: our codecs first, then the raw references, then the peers
 /// that can carry the dataset's type.
 ///
-/// The hybrid codec runs with its default header (schema fingerprint, no checksum); its
+/// The hybrid codec runs with its default header (schema fingerprint, no checksum), and as
+/// `hybrid+crc32c` with its checksum on; its
 /// compressed stacks use the default adaptive [`Policy`](zerocodec_codecs::Policy). The
 /// dictionary stack (`hybrid+zstd-dict`) exists only for per-message datasets, trained on
 /// `dataset.corpus.train` (the report measures its sizes on the held-out half).
@@ -209,6 +210,11 @@ pub fn codec<T: BenchValue>(dataset: &Dataset<T>, name: &str) -> Option<Box<dyn 
         "json" => Box::new(Json::default()),
         "rkyv" => Box::new(Rkyv::default()),
         "hybrid" => Box::new(Stack::zero_copy("hybrid", HybridCodec::<T>::new())),
+        // The hybrid frame with its CRC-32C on: what the checksum costs per frame.
+        "hybrid+crc32c" => Box::new(Stack::zero_copy(
+            "hybrid+crc32c",
+            HybridCodec::<T>::new().with_checksum(true),
+        )),
         "hybrid+lz4" => Box::new(Stack::owned(
             "hybrid+lz4",
             Compressed::new(HybridCodec::<T>::new(), Lz4::new()),

@@ -13,10 +13,11 @@ use crate::measure::DatasetResult;
 use crate::output::speedup;
 
 /// Every codec name the benchmark issue lists, in legend order; each keeps its color.
-pub(crate) const KNOWN_CODECS: [&str; 10] = [
+pub(crate) const KNOWN_CODECS: [&str; 11] = [
     "json",
     "rkyv",
     "hybrid",
+    "hybrid+crc32c",
     "hybrid+lz4",
     "hybrid+zstd",
     "hybrid+zstd-dict",
@@ -26,10 +27,11 @@ pub(crate) const KNOWN_CODECS: [&str; 10] = [
     "bitcode",
 ];
 
-const COLORS: [RGBColor; 10] = [
+const COLORS: [RGBColor; 11] = [
     RGBColor(0x88, 0x88, 0x88),
     RGBColor(0xD6, 0x27, 0x28),
     RGBColor(0x1F, 0x77, 0xB4),
+    RGBColor(0x8C, 0x56, 0x4B),
     RGBColor(0x17, 0xBE, 0xCF),
     RGBColor(0x94, 0x67, 0xBD),
     RGBColor(0xE3, 0x77, 0xC2),
