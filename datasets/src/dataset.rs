@@ -252,7 +252,14 @@ mod tests {
         visit_all(Scale::Test, &mut visitor);
         let names: Vec<_> = visitor.seen.iter().map(|s| s.0).collect();
         assert_eq!(names, DATASETS);
-        let ours = ["json", "rkyv", "hybrid", "hybrid+lz4", "hybrid+zstd"];
+        let ours = [
+            "json",
+            "rkyv",
+            "hybrid",
+            "hybrid+crc32c",
+            "hybrid+lz4",
+            "hybrid+zstd",
+        ];
         let references = ["raw-serde_json", "raw-rkyv"];
         for (dataset, codecs) in &visitor.seen {
             let per_message = matches!(*dataset, "chat" | "rpc");
