@@ -1124,3 +1124,31 @@ fn fuzz_hybrid_validated_view_with_invalid_json_text() {
     assert_eq!(owned.deserialize().unwrap_err().kind(), decode_err.kind());
     feed_bounded(input);
 }
+
+/// `rkyv_access` target, after the hardening: an `RpcRequest` archive whose `params` value
+/// nests more levels than rkyv's encoder writes (`MAX_ENCODE_DEPTH`, 100 since the hardening,
+/// so that everything it writes is readable) but fewer than the reader's validation cap
+/// allows. Readers accept it, as they must for archives from writers with another cap; rkyv
+/// refuses to re-encode the value with a typed error, and the hybrid codec carries it as JSON.
+/// The harness had assumed every decoded value re-encodes as rkyv; the library behaved as
+/// specified, and the harness now checks exactly this.
+#[test]
+fn fuzz_rkyv_access_value_deeper_than_the_encoder_cap() {
+    let input =
+        include_bytes!("../fuzz/regressions/rkyv_access-value-deeper-than-the-encoder-cap.bin");
+    let rkyv = RkyvCodec::new();
+    let bytes = aligned(input);
+    let view = rkyv.access::<RpcRequest>(&bytes).unwrap();
+    let owned = zerocodec::archive::deserialize_archived::<RpcRequest>(view).unwrap();
+    assert_eq!(rkyv.decode::<RpcRequest>(&bytes).unwrap(), owned);
+    let err = rkyv.encode(&owned).unwrap_err();
+    assert_eq!(err.kind(), zerocodec::ErrorKind::Encode, "{err}");
+    let hybrid = HybridCodec::<RpcRequest>::new();
+    let frame = hybrid.encode(&owned).unwrap();
+    assert_eq!(
+        zerocodec::frame::FrameHeader::parse(&frame).unwrap().codec,
+        zerocodec::CodecId::JSON
+    );
+    assert_eq!(hybrid.decode(&frame).unwrap(), owned);
+    feed_bounded(input);
+}
