@@ -514,8 +514,12 @@ const INLINE_FILL: [u64; 16] = {
 /// built in a register from at most three loads rather than with a `memset` and a
 /// variable-length `memcpy` call per string (most keys and many values of a JSON object are
 /// that short). A unit test holds it byte for byte to rkyv's.
+///
+/// # Safety
+///
+/// `out` must be valid for writes of 8 bytes (any alignment).
 #[inline(always)]
-fn write_inline_str(s: &str, out: *mut ArchivedString) {
+unsafe fn write_inline_str(s: &str, out: *mut ArchivedString) {
     const { assert!(INLINE_CAPACITY == 8 && size_of::<ArchivedString>() == 8) };
     let b = s.as_bytes();
     let len = b.len();
@@ -534,8 +538,8 @@ fn write_inline_str(s: &str, out: *mut ArchivedString) {
     // `0xff` in the bytes past the string (none when it fills all eight), by table: `len` is
     // at most 8, and the mask keeps the index in bounds without a check.
     let fill = INLINE_FILL[len & (INLINE_FILL.len() - 1)];
-    // SAFETY: `out` points to a writable, aligned `ArchivedString` slot (the caller's
-    // contract), and an `ArchivedString` is 8 plain bytes (asserted above).
+    // SAFETY: `out` is valid for writes of 8 bytes (the caller's contract), and `[u8; 8]` has
+    // no alignment requirement; an `ArchivedString` is 8 plain bytes (asserted above).
     unsafe { out.cast::<[u8; 8]>().write((bytes | fill).to_le_bytes()) };
 }
 
@@ -751,8 +755,9 @@ where
         Value::String(s) => {
             if s.len() <= INLINE_CAPACITY {
                 let out = variant::<ArchivedString>(place, TAG_STRING);
-                // SAFETY: `write_inline_str` writes 8 initialized bytes.
-                write_inline_str(s, unsafe { out.ptr() });
+                // SAFETY: `out` is the place of the variant's `ArchivedString`, inside the
+                // node being written: valid for writes of its 8 bytes.
+                unsafe { write_inline_str(s, out.ptr()) };
             } else {
                 let resolver = ArchivedString::serialize_from_str(s, serializer)?;
                 *pending = Pending::String(s, resolver);
@@ -826,13 +831,21 @@ fn finish_child_node(pending: &Pending<'_>, out: Place<ArchivedJsonValue>) {
 
 /// A resolver moved out of a pending entry that is not used again: rkyv's resolvers are
 /// consumed by value but are neither `Copy` nor `Clone`.
+///
+/// Only for [`PlainResolver`]s: positions in the output, with no ownership or drop glue, whose
+/// bits may be duplicated without harm, so this is a safe function.
 #[inline(always)]
-fn take_resolver<R>(resolver: &R) -> R {
+fn take_resolver<R: PlainResolver>(resolver: &R) -> R {
     const { assert!(!std::mem::needs_drop::<R>()) };
-    // SAFETY: `resolver` is valid for reads; `R` has no drop glue (asserted), and the caller
-    // never uses the entry it belongs to again, so the bits are not used twice.
+    // SAFETY: `resolver` is valid for reads, and `R` is plain data (positions; the
+    // `PlainResolver` impls below), so a bitwise copy is a valid, independent `R`.
     unsafe { std::ptr::read(resolver) }
 }
+
+/// Resolvers that are plain data: positions of already-written bytes, nothing owned.
+trait PlainResolver {}
+impl PlainResolver for StringResolver {}
+impl PlainResolver for VecResolver {}
 
 /// An array item borrowed from its `Vec` while it is serialized, with its nesting depth.
 struct NodeRef<'a> {
@@ -898,8 +911,9 @@ impl<'a> Child<'a> for EntryRef<'a> {
             value: Pending::Done,
         });
         if self.key.len() <= INLINE_CAPACITY {
-            // SAFETY: `out` is an aligned slot for an entry in the container's scratch slice.
-            write_inline_str(self.key, unsafe { &raw mut (*out).key });
+            // SAFETY: `out` is an aligned, writable slot for an entry in the container's
+            // scratch slice, so its `key` field is valid for writes of its 8 bytes.
+            unsafe { write_inline_str(self.key, &raw mut (*out).key) };
         } else {
             let key = ArchivedString::serialize_from_str(self.key, serializer)?;
             pending.key = Some((self.key.as_str(), key));
@@ -1084,7 +1098,8 @@ mod tests {
         ];
         for s in strings {
             let mut ours = [0u8; 8];
-            write_inline_str(s, ours.as_mut_ptr().cast());
+            // SAFETY: `ours` is 8 writable bytes.
+            unsafe { write_inline_str(s, ours.as_mut_ptr().cast()) };
             // rkyv's own: an inline string archived alone is its 8-byte representation.
             let theirs = rkyv::to_bytes::<rkyv::rancor::Error>(&s.to_owned()).unwrap();
             assert_eq!(&ours[..], &theirs[theirs.len() - 8..], "{s:?}");
