@@ -6,8 +6,9 @@
 #   ci/miri.sh          # needs: rustup toolchain install nightly --profile minimal
 #                       #        rustup +nightly component add miri rust-src
 #
-# The `unsafe` blocks (docs/security.md lists them) are OwnedArchive's Deref (src/archive.rs)
-# and BatchRef's unchecked reads (src/batch.rs: get and the iterator). Their tests:
+# The `unsafe` blocks (docs/security.md lists them) are OwnedArchive's Deref (src/archive.rs),
+# BatchRef's unchecked reads (src/batch.rs: get and the iterator) and the AsArchivedJson encoder
+# (codecs/src/json_value.rs). Their tests:
 #
 # - the core crate's unit tests (`-p zerocodec --lib`: batch, pool, buf, frame, transform,
 #   metrics, error, message), except frame::tests::fast_and_diagnosing_parsers_agree, which
@@ -47,3 +48,10 @@ echo "== miri: integration tests of the unsafe-bearing modules (selected)"
   raw_stored_payloads_stay_in_place_and_readable
 "${miri[@]}" -p zerocodec --test api_surface -- --exact owned_archive_constructors_debug_and_clone \
   batch_accessors_debug_and_iteration
+
+echo "== miri: the AsArchivedJson encoder (codecs/src/json_value.rs)"
+"${miri[@]}" -p zerocodec-codecs --lib json_value
+"${miri[@]}" -p zerocodec --test json_value -- --exact scalars_strings_and_containers_round_trip \
+  float_kinds_and_bits_survive rpc_requests_round_trip_and_read_in_place \
+  every_buffer_appends_the_same_archive_and_keeps_its_bytes_on_failure \
+  truncations_give_typed_errors
