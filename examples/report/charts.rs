@@ -12,20 +12,8 @@ use zerocodec_datasets::codecs::Op;
 use crate::measure::DatasetResult;
 use crate::output::speedup;
 
-/// Every codec name the benchmark issue lists, in legend order; each keeps its color.
-pub(crate) const KNOWN_CODECS: [&str; 11] = [
-    "json",
-    "rkyv",
-    "hybrid",
-    "hybrid+crc32c",
-    "hybrid+lz4",
-    "hybrid+zstd",
-    "hybrid+zstd-dict",
-    "raw-serde_json",
-    "raw-rkyv",
-    "postcard",
-    "bitcode",
-];
+/// Every codec name the table can hold, in legend order; each keeps its color.
+pub(crate) const KNOWN_CODECS: [&str; 11] = zerocodec_datasets::codecs::CODEC_NAMES;
 
 const COLORS: [RGBColor; 11] = [
     RGBColor(0x88, 0x88, 0x88),
