@@ -662,6 +662,17 @@ fn nest<E: Source>(depth: usize) -> Result<usize, E> {
 }
 
 #[cold]
+fn too_many_children(len: usize) -> Error {
+    Error::new(
+        ErrorKind::Encode,
+        format!(
+            "cannot archive json value: expected a container whose archive fits in memory, \
+             found one of {len} elements"
+        ),
+    )
+}
+
+#[cold]
 fn too_deep() -> Error {
     Error::new(
         ErrorKind::Encode,
@@ -969,11 +980,11 @@ where
             serializer.align_for::<C::Archived>()?,
         ));
     }
-    // One arena block: the archived elements, then what is pending of each. A block that
-    // large could not be addressed, so neither could the container it mirrors.
+    // One arena block: the archived elements, then what is pending of each. A container too
+    // large for its block to be addressed is refused, never a panic.
     let (layout, pending_at) = Layout::array::<C::Archived>(len)
         .and_then(|archived| archived.extend(Layout::array::<C::Pending>(len)?))
-        .expect("a container's scratch block fits in the address space");
+        .map_err(|_| S::Error::new(too_many_children(len)))?;
     // SAFETY: `layout` has a non-zero size (`len > 0`, both element types sized, asserted).
     let block = unsafe { serializer.push_alloc(layout)? }.cast::<u8>();
     let archived = block.as_ptr().cast::<C::Archived>();
