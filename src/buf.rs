@@ -5,13 +5,8 @@
 //! allowed, plus rewriting bytes this encode appended (to patch a header once the payload
 //! length is known) and truncating back to where the encode started (on failure).
 
-use std::cell::RefCell;
-
 use bytes::BytesMut;
 use rkyv::util::AlignedVec;
-
-use crate::archive::{ZeroCopyEncode, serialize_into, serialize_into_vec};
-use crate::error::Result;
 
 /// Alignment, in bytes, that zero-copy (rkyv) payloads need for in-place access.
 pub const ARCHIVE_ALIGN: usize = 16;
@@ -56,43 +51,15 @@ pub trait EncodeBuf {
     /// The bytes written so far, mutably (to patch a header in place).
     fn as_mut_slice(&mut self) -> &mut [u8];
 
-    /// Appends the rkyv archive of `value`, laid out relative to the current end of the
-    /// buffer, and returns its length.
+    /// The aligned vector behind this buffer, when it is one (an [`AlignedVec`] or a
+    /// [`PooledBuf`](crate::PooledBuf)); `None` for other buffers (the default).
     ///
-    /// The buffers zerocodec knows (`Vec<u8>`, `BytesMut`, `AlignedVec`, pooled buffers)
-    /// serialize straight into themselves. The default, for other buffer types, serializes
-    /// into a reused per-thread buffer and copies once.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Encode`](crate::ErrorKind::Encode) if serialization fails; the buffer is
-    /// left as it was.
-    fn append_archive<T: ZeroCopyEncode>(&mut self, value: &T) -> Result<usize> {
-        thread_local! {
-            static SCRATCH: RefCell<AlignedVec> = RefCell::new(AlignedVec::new());
-        }
-        SCRATCH.with(|cell| {
-            let mut fresh = AlignedVec::new();
-            let mut borrowed = cell.try_borrow_mut();
-            let scratch = match &mut borrowed {
-                Ok(scratch) => &mut **scratch,
-                Err(_) => &mut fresh,
-            };
-            scratch.clear();
-            let len = serialize_into(value, scratch)?;
-            self.extend_from_slice(scratch);
-            Ok(len)
-        })
+    /// Writers that lay out data relative to an aligned start (rkyv) write straight into it
+    /// through this; into other buffers they write elsewhere first and copy once.
+    #[inline]
+    fn as_aligned_vec(&mut self) -> Option<&mut AlignedVec> {
+        None
     }
-}
-
-macro_rules! append_archive_in_place {
-    () => {
-        #[inline]
-        fn append_archive<T: ZeroCopyEncode>(&mut self, value: &T) -> Result<usize> {
-            serialize_into(value, self)
-        }
-    };
 }
 
 /// `EncodeBuf` for a `Vec`-like type whose inherent methods have the same names.
@@ -129,7 +96,6 @@ macro_rules! encode_buf_for_vec_like {
             fn as_mut_slice(&mut self) -> &mut [u8] {
                 self
             }
-            append_archive_in_place!();
         }
     };
 }
@@ -172,8 +138,8 @@ impl EncodeBuf for AlignedVec {
         AlignedVec::as_mut_slice(self)
     }
     #[inline]
-    fn append_archive<T: ZeroCopyEncode>(&mut self, value: &T) -> Result<usize> {
-        serialize_into_vec(value, self)
+    fn as_aligned_vec(&mut self) -> Option<&mut AlignedVec> {
+        Some(self)
     }
 }
 
@@ -207,140 +173,8 @@ impl<B: EncodeBuf + ?Sized> EncodeBuf for &mut B {
         (**self).as_mut_slice()
     }
     #[inline]
-    fn append_archive<T: ZeroCopyEncode>(&mut self, value: &T) -> Result<usize> {
-        (**self).append_archive(value)
-    }
-}
-
-/// An appender over an [`EncodeBuf`] that implements [`std::io::Write`] and rkyv's
-/// [`Writer`](rkyv::ser::Writer), positioned relative to where it started.
-///
-/// Positions are relative so an rkyv archive appended after other bytes (a header, a length
-/// prefix) is laid out as if it started at offset 0: it is valid wherever it is later copied
-/// to an aligned address, and in place when `start` itself is aligned.
-#[derive(Debug)]
-pub struct Appender<'a, B: EncodeBuf + ?Sized> {
-    buf: &'a mut B,
-    start: usize,
-}
-
-impl<'a, B: EncodeBuf + ?Sized> Appender<'a, B> {
-    /// Starts appending at the current end of `buf`.
-    #[inline]
-    pub fn new(buf: &'a mut B) -> Self {
-        let start = buf.len();
-        Self { buf, start }
-    }
-
-    /// Offset in the buffer where this appender started.
-    #[inline]
-    pub fn start(&self) -> usize {
-        self.start
-    }
-
-    /// Number of bytes appended so far.
-    #[inline]
-    pub fn written(&self) -> usize {
-        self.buf.len() - self.start
-    }
-}
-
-impl<B: EncodeBuf + ?Sized> std::io::Write for Appender<'_, B> {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    #[inline]
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.buf.extend_from_slice(bytes);
-        Ok(())
-    }
-    #[inline]
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<B: EncodeBuf + ?Sized> rkyv::ser::Positional for Appender<'_, B> {
-    #[inline]
-    fn pos(&self) -> usize {
-        self.written()
-    }
-}
-
-impl<B: EncodeBuf + ?Sized, E> rkyv::ser::Writer<E> for Appender<'_, B> {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> Result<(), E> {
-        self.buf.extend_from_slice(bytes);
-        Ok(())
-    }
-}
-
-/// The writer zerocodec serializes into an [`AlignedVec`] with: like [`Appender`], but it
-/// holds the vector by value while an archive is written and counts positions from the start
-/// of the vector.
-///
-/// rkyv asks its writer for the position and writes a few bytes at a time (every field,
-/// string and padding run). Held by value, the vector's length and capacity sit in the
-/// serializer itself rather than behind a reference, and the position is the vector's length
-/// with nothing subtracted: together 5% fewer instructions than [`Appender`] on the log
-/// dataset, which encodes at raw rkyv's cost this way. Positions only matter modulo the
-/// alignment of what is written next (offsets between positions do not depend on the
-/// origin), so counting from the vector's start lays out the same bytes as counting from the
-/// archive's start whenever the archive starts at a multiple of [`ARCHIVE_ALIGN`], the
-/// largest alignment zerocodec's archives use; [`new`](Self::new) takes only such vectors.
-/// Reached through [`EncodeBuf::append_archive`] on an `AlignedVec` or a
-/// [`PooledBuf`](crate::pool::PooledBuf), which move the vector in and back out (and use an
-/// [`Appender`] when their length is not such a multiple).
-#[derive(Debug, Default)]
-pub struct VecAppender {
-    vec: AlignedVec,
-    start: usize,
-}
-
-impl VecAppender {
-    /// Takes `vec` to append an archive at its end, if its length is a multiple of
-    /// [`ARCHIVE_ALIGN`]; gives it back otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `vec` itself, unchanged, when its length is not a multiple of [`ARCHIVE_ALIGN`].
-    #[inline]
-    pub fn new(vec: AlignedVec) -> std::result::Result<Self, AlignedVec> {
-        let start = vec.len();
-        if start % ARCHIVE_ALIGN == 0 {
-            Ok(Self { vec, start })
-        } else {
-            Err(vec)
-        }
-    }
-
-    /// Number of bytes appended so far.
-    #[inline]
-    pub fn written(&self) -> usize {
-        self.vec.len() - self.start
-    }
-
-    /// The vector, with what was appended.
-    #[inline]
-    pub fn into_inner(self) -> AlignedVec {
-        self.vec
-    }
-}
-
-impl rkyv::ser::Positional for VecAppender {
-    #[inline]
-    fn pos(&self) -> usize {
-        self.vec.len()
-    }
-}
-
-impl<E> rkyv::ser::Writer<E> for VecAppender {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> Result<(), E> {
-        self.vec.extend_from_slice(bytes);
-        Ok(())
+    fn as_aligned_vec(&mut self) -> Option<&mut AlignedVec> {
+        (**self).as_aligned_vec()
     }
 }
 
@@ -369,17 +203,5 @@ mod tests {
         exercise::<Vec<u8>>();
         exercise::<BytesMut>();
         exercise::<AlignedVec>();
-    }
-
-    #[test]
-    fn appender_positions_are_relative() {
-        use rkyv::ser::Positional;
-        let mut v = b"header".to_vec();
-        let mut a = Appender::new(&mut v);
-        assert_eq!(a.pos(), 0);
-        std::io::Write::write_all(&mut a, b"xy").unwrap();
-        assert_eq!(a.pos(), 2);
-        assert_eq!(a.start(), 6);
-        assert_eq!(v, b"headerxy");
     }
 }

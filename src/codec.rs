@@ -1,14 +1,15 @@
-//! The codec traits: [`Codec`] for any encoding, [`ZeroCopyCodec`] for encodings that can be
-//! read in place.
+//! The codec traits: [`Codec`] names a codec and the type it carries, [`Encode`] writes that
+//! type, [`Decode`] reads it back, and [`Access`] reads it in place.
 
 use std::fmt;
 
-use crate::archive::{OwnedArchive, ZeroCopy};
-use crate::buf::EncodeBuf;
+use bytes::Bytes;
+use rkyv::util::AlignedVec;
+
+use crate::archived::{OwnedArchive, ZeroCopy};
+use crate::buf::{ARCHIVE_ALIGN, EncodeBuf};
 use crate::error::Result;
 use crate::pool::BufferPool;
-use crate::transform::{self, Transform};
-use bytes::Bytes;
 
 /// A stable numeric codec id, written in frame headers.
 ///
@@ -24,7 +25,7 @@ impl CodecId {
     pub const RKYV: CodecId = CodecId(2);
     /// A zerocodec tagged frame (the hybrid codec), which names its payload codec inside.
     pub const FRAME: CodecId = CodecId(3);
-    /// A batch of rkyv archives ([`Batch`](crate::Batch)), as the payload of a frame.
+    /// A batch of rkyv archives, as the payload of a frame.
     pub const BATCH: CodecId = CodecId(4);
     /// The first id free for application-defined codecs.
     pub const FIRST_PRIVATE: CodecId = CodecId(128);
@@ -50,124 +51,144 @@ impl fmt::Display for CodecId {
     }
 }
 
-/// Turns values of `T` into bytes and back.
+/// A stable numeric id for a compression algorithm, written in frame headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CompressionId(pub u8);
+
+impl CompressionId {
+    /// Stored as is.
+    pub const NONE: CompressionId = CompressionId(0);
+    /// lz4 block format, after the decompressed length as LEB128.
+    pub const LZ4: CompressionId = CompressionId(1);
+    /// zstd frame format (with or without a dictionary).
+    pub const ZSTD: CompressionId = CompressionId(2);
+
+    /// A short name for the algorithms zerocodec assigns, `None` for others.
+    pub const fn name(self) -> Option<&'static str> {
+        match self.0 {
+            0 => Some("none"),
+            1 => Some("lz4"),
+            2 => Some("zstd"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for CompressionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{} ({name})", self.0),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// A codec: its wire identity and the type of the values it carries.
+///
+/// The carried type belongs to the codec's type (as tokio-util's `Decoder::Item` and tonic's
+/// `Codec::Decode` do), so a call never names it: `JsonCodec<Order>` encodes and decodes
+/// `Order`. What a codec can do with the type is in the traits built on this one: [`Encode`],
+/// [`Decode`] and [`Access`], each with only the bounds its direction needs.
 ///
 /// Codecs are immutable once built and shared by reference across threads; any per-call
-/// scratch space they reuse is their own business (per-thread or pooled), never the caller's.
-///
-/// # Contract
-///
-/// - [`encode_into`](Codec::encode_into) *appends* one complete encoding to `out` and touches
-///   nothing before `out.len()` at the call. On error it leaves `out` as it found it.
-/// - [`decode`](Codec::decode) accepts exactly one complete encoding (trailing bytes are an
-///   error unless the format defines them) and treats its input as untrusted: any input gives
-///   `Ok` or a typed [`Error`](crate::Error), never a panic or an unbounded allocation.
-/// - `decode(encode(v)) == v` for every value the codec can encode.
-pub trait Codec<T> {
+/// scratch space they reuse is their own business (per thread or pooled), never the caller's.
+pub trait Codec {
+    /// The type of the values this codec writes and reads.
+    type Item;
+
     /// The codec's stable id, written in frame headers.
     fn codec_id(&self) -> CodecId;
 
     /// The MIME type of the encoding (`application/json`, `application/x-rkyv`, ...).
     fn content_type(&self) -> &'static str;
+}
 
-    /// Appends the encoding of `value` to `out`. The hot path: it allocates nothing when `out`
+/// A codec that writes its [`Item`](Codec::Item).
+///
+/// # Contract
+///
+/// [`encode_into`](Encode::encode_into) *appends* one complete encoding to `out` and touches
+/// nothing before `out.len()` at the call. On error it leaves `out` as it found it. It never
+/// writes what the codec's own reader rejects.
+pub trait Encode: Codec {
+    /// Appends the encoding of `item` to `out`. The hot path: it allocates nothing when `out`
     /// has room.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Encode`](crate::ErrorKind::Encode) when the codec cannot represent the
     /// value; `out` is left unchanged.
-    fn encode_into<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<()>;
+    fn encode_into<B: EncodeBuf>(&self, item: &Self::Item, out: &mut B) -> Result<()>;
 
-    /// Encodes `value` into owned, 16-byte aligned `Bytes`.
+    /// Encodes `item` into owned, 16-byte aligned `Bytes`.
     ///
-    /// The default takes a buffer from [`BufferPool::global`], encodes into it and hands it
-    /// over as `Bytes` without a copy ([`PooledBuf::into_bytes`](crate::PooledBuf::into_bytes));
-    /// the buffer returns to the pool when the last clone of the `Bytes` is dropped. In steady
-    /// state that costs one small allocation (the `Bytes` reference count), not a buffer.
+    /// The buffer is allocated for this call and handed over without a copy: no pool, no
+    /// lock. Use [`encode_pooled`](Encode::encode_pooled) to take the buffer from a
+    /// [`BufferPool`] instead, or [`encode_into`](Encode::encode_into) to reuse your own.
     ///
     /// # Errors
     ///
-    /// As [`encode_into`](Codec::encode_into).
-    fn encode(&self, value: &T) -> Result<Bytes> {
-        let mut buf = BufferPool::global().take();
-        self.encode_into(value, &mut buf)?;
-        Ok(buf.into_bytes())
+    /// As [`encode_into`](Encode::encode_into).
+    fn encode(&self, item: &Self::Item) -> Result<Bytes> {
+        let mut buf = AlignedVec::<ARCHIVE_ALIGN>::new();
+        self.encode_into(item, &mut buf)?;
+        Ok(Bytes::from_owner(buf))
     }
 
+    /// Encodes `item` into a buffer taken from `pool` and hands it over as 16-byte aligned
+    /// `Bytes` without a copy; the buffer returns to `pool` when the last clone of the
+    /// `Bytes` is dropped.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_into`](Encode::encode_into).
+    fn encode_pooled(&self, item: &Self::Item, pool: &BufferPool) -> Result<Bytes> {
+        let mut buf = pool.take();
+        self.encode_into(item, &mut buf)?;
+        Ok(buf.into_bytes())
+    }
+}
+
+/// A codec that reads its [`Item`](Codec::Item) back.
+///
+/// # Contract
+///
+/// [`decode`](Decode::decode) accepts exactly one complete encoding (trailing bytes are an
+/// error unless the format defines them) and treats its input as untrusted: any input gives
+/// `Ok` or a typed [`Error`](crate::Error), never a panic or an unbounded allocation. For a
+/// codec that also encodes, `decode(encode(v)) == v` for every value it can encode.
+pub trait Decode: Codec {
     /// Decodes one value from `bytes`.
     ///
     /// # Errors
     ///
     /// A typed error naming what was expected and what was found: `Incomplete` for truncated
     /// input, `Corrupt` for malformed input, and the frame-level kinds for framed codecs.
-    fn decode(&self, bytes: &[u8]) -> Result<T>;
-
-    /// Appends `value` encoded by this codec and then compressed by `transform`.
-    ///
-    /// This is the hook [`Compressed`](crate::transform) stacks use. The default writes the
-    /// minimal prefix of [`transform::write_prefix`] followed by the transformed encoding;
-    /// codecs with their own header (the hybrid frame) override it to record the compression
-    /// there instead.
-    ///
-    /// # Errors
-    ///
-    /// As [`encode_into`](Codec::encode_into), plus the transform's errors.
-    fn encode_transformed_into<X, B>(&self, value: &T, transform: &X, out: &mut B) -> Result<()>
-    where
-        X: Transform,
-        B: EncodeBuf,
-        Self: Sized,
-    {
-        transform::encode_prefixed(self, value, transform, out)
-    }
-
-    /// Decodes a value written by [`encode_transformed_into`](Codec::encode_transformed_into).
-    ///
-    /// # Errors
-    ///
-    /// As [`decode`](Codec::decode), plus the transform's errors (unknown algorithm or
-    /// dictionary, corrupt compressed data, a decompressed size over the limit).
-    fn decode_transformed<X>(&self, bytes: &[u8], transform: &X) -> Result<T>
-    where
-        X: Transform,
-        Self: Sized,
-    {
-        transform::decode_prefixed(self, bytes, transform)
-    }
+    fn decode(&self, bytes: &[u8]) -> Result<Self::Item>;
 }
 
-/// A codec whose encoding can be read in place, as a validated `&T::Archived`.
-pub trait ZeroCopyCodec<T: ZeroCopy>: Codec<T> {
+/// A codec whose encoding can be read in place, as a validated `&Archived<Item>`.
+///
+/// Reading in place needs only what validation needs ([`ZeroCopy`]): an `Access` codec does
+/// not have to be able to encode, nor to deserialize an owned value.
+pub trait Access: Codec<Item: ZeroCopy> {
     /// Validates `bytes` and returns the archived view, borrowing the input (no copy).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Unaligned`](crate::ErrorKind::Unaligned) when the archive inside `bytes`
-    /// is not 16-byte aligned (use [`access_owned`](ZeroCopyCodec::access_owned), which copies
-    /// once); otherwise as [`Codec::decode`].
-    fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived>;
+    /// is not 16-byte aligned (use [`access_owned`](Access::access_owned), which copies once);
+    /// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) when the bytes hold no
+    /// archive to borrow (a compressed frame, a JSON payload); otherwise as
+    /// [`Decode::decode`].
+    fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a rkyv::Archived<Self::Item>>;
 
     /// Validates `bytes` once and returns an owned view that derefs to the archive. Aligned
-    /// input is shared without a copy; unaligned input is copied once.
+    /// input is shared without a copy; anything else (unaligned, compressed) costs one pooled
+    /// copy or decompression.
     ///
     /// # Errors
     ///
-    /// As [`Codec::decode`].
-    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>>;
-
-    /// Decompresses a value written by
-    /// [`encode_transformed_into`](Codec::encode_transformed_into) into an aligned buffer
-    /// and returns the validated view of it.
-    ///
-    /// # Errors
-    ///
-    /// As [`Codec::decode_transformed`].
-    fn access_transformed<X>(&self, bytes: Bytes, transform: &X) -> Result<OwnedArchive<T>>
-    where
-        X: Transform,
-        Self: Sized,
-    {
-        transform::access_prefixed(self, bytes, transform)
-    }
+    /// As [`Decode::decode`].
+    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<Self::Item>>;
 }

@@ -66,7 +66,7 @@ impl ErrorKind {
     }
 
     /// Every kind, in declaration order (for metrics tables).
-    pub const ALL: [ErrorKind; 14] = [
+    pub(crate) const ALL: [ErrorKind; 14] = [
         Self::Incomplete,
         Self::Corrupt,
         Self::UnknownVersion,
@@ -84,7 +84,7 @@ impl ErrorKind {
     ];
 
     /// The position of this kind in [`ErrorKind::ALL`].
-    pub const fn index(self) -> usize {
+    pub(crate) const fn index(self) -> usize {
         self as usize
     }
 }
@@ -276,16 +276,13 @@ impl From<io::Error> for Error {
     /// Unwraps a zerocodec error carried inside an `io::Error`; any other I/O error becomes
     /// [`ErrorKind::Io`].
     fn from(err: io::Error) -> Self {
-        if err.get_ref().is_some_and(|e| e.is::<Error>()) {
-            if let Some(inner) = err.into_inner() {
-                if let Ok(ours) = inner.downcast::<Error>() {
-                    return *ours;
-                }
+        match err.downcast::<Error>() {
+            Ok(ours) => ours,
+            Err(err) => {
+                let message = err.to_string();
+                Error::new(ErrorKind::Io, message).with_source(err)
             }
-            unreachable!("checked above that the payload is a zerocodec::Error");
         }
-        let message = err.to_string();
-        Error::new(ErrorKind::Io, message).with_source(err)
     }
 }
 

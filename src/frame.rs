@@ -5,13 +5,10 @@
 //! schema fingerprint, a compression dictionary and a CRC-32C checksum. `docs/wire-format.md`
 //! is the normative description; this module implements it and the table below mirrors it.
 //!
-//! # Byte tables
+//! # Byte table
 //!
-//! All integers are little-endian. A reader reads both versions; a writer writes
-//! [`VERSION`] (2) unless told to write version 1 ([`FrameHeader::with_version`]) while
-//! readers that only know version 1 are still deployed.
-//!
-//! ## Version 2 (written by default)
+//! All integers are little-endian. Version 2 is the first released format, and it is frozen:
+//! the golden frames in `tests/golden/` decode byte for byte in every later release.
 //!
 //! Only the fields a frame uses are present, in this order:
 //!
@@ -33,35 +30,12 @@
 //! itself 16-byte aligned and an rkyv payload is read in place. A compressed payload is
 //! decompressed into an aligned buffer anyway, so its header is not padded: a small
 //! compressed message pays 15 to 23 bytes of header (18 with a fingerprint and a
-//! dictionary), not 32. The compressed formats carry
-//! their own decompressed size (zstd's frame content size, lz4's length prefix), which the
-//! [`Transform`] checks against its limit before allocating, so version 2 does not repeat it.
+//! dictionary), not 32. The compressed formats carry their own decompressed size (zstd's
+//! frame content size, lz4's length prefix), which a reader checks against its limit before
+//! allocating, so the header does not repeat it.
 //!
-//! ## Version 1
-//!
-//! The header is 16 bytes (*base*) or 32 bytes (*base* + *extension*).
-//!
-//! | offset | size | field | value |
-//! |---|---|---|---|
-//! | 0 | 1 | magic | [`MAGIC`] (`0xFA`) |
-//! | 1 | 1 | format version | `1` |
-//! | 2 | 1 | payload codec id | [`CodecId`]: 1 = JSON, 2 = rkyv; never 0 |
-//! | 3 | 1 | compression id | [`CompressionId`]: 0 = stored raw |
-//! | 4 | 1 | flags | [`FLAG_CHECKSUM`] \| [`FLAG_FINGERPRINT`] \| [`FLAG_DICTIONARY`]; other bits ([`RESERVED_FLAGS`]) must be 0 |
-//! | 5 | 3 | reserved | must be 0 |
-//! | 8 | 4 | payload length | bytes of payload after the header, as stored (compressed or not) |
-//! | 12 | 4 | checksum | CRC-32C (see [`checksum`]) when [`FLAG_CHECKSUM`] is set, else 0 |
-//! | 16 | 8 | schema fingerprint | [`Message::SCHEMA_FINGERPRINT`](crate::Message) when [`FLAG_FINGERPRINT`] is set, else 0 |
-//! | 24 | 4 | dictionary id | when [`FLAG_DICTIONARY`] is set, else 0 |
-//! | 28 | 4 | uncompressed length | payload length before compression when the compression id is not 0, else 0 |
-//!
-//! Bytes 16..32 (the extension) are present exactly when [`FLAG_FINGERPRINT`] or
-//! [`FLAG_DICTIONARY`] is set or the compression id is not 0; otherwise the header ends at
-//! byte 16.
-//!
-//! In both versions a field whose flag is clear is absent (version 2) or 0 (version 1), and
-//! [`FLAG_DICTIONARY`] is only valid on a compressed payload, so every frame has exactly one
-//! encoding.
+//! A field whose flag is clear is absent, and [`FLAG_DICTIONARY`] is only valid on a
+//! compressed payload, so every frame has exactly one encoding.
 //!
 //! # Why these choices
 //!
@@ -77,11 +51,11 @@
 //!   its own field), so a flipped codec id or length is caught, not handed to the wrong decoder.
 //! - **32-bit lengths**: rkyv archives use 32-bit relative pointers, so a payload cannot exceed
 //!   4 GiB anyway; [`MAX_PAYLOAD_LEN`].
-//! - **Version 2's variable layout**: version 1's fixed 16/32-byte header cost a 90-byte
-//!   dictionary-compressed chat message a third of its size. Version 2 keeps every check
-//!   (magic, version, codec, fingerprint, checksum, exact lengths, one encoding per frame) in
-//!   18 bytes for such a message, and 16 for a fingerprinted raw rkyv frame (32 in
-//!   version 1).
+//! - **A variable layout**: a fixed 32-byte header would cost a 90-byte
+//!   dictionary-compressed chat message a third of its size. Writing only the fields in use
+//!   keeps every check (magic, version, codec, fingerprint, checksum, exact lengths, one
+//!   encoding per frame) in 18 bytes for such a message, and 16 for a fingerprinted raw rkyv
+//!   frame.
 //! - **LEB128 payload length**: a writer reserves the header before the payload is written.
 //!   For a raw payload it assumes a length under 256 MiB, which is exact except for a
 //!   fingerprinted frame without a checksum of 256 MiB or more; for a compressed one it
@@ -92,21 +66,16 @@
 //! # Compatibility policy
 //!
 //! The version byte changes whenever the layout or the meaning of any field changes, including
-//! giving a reserved bit or byte a meaning. A reader:
+//! giving a reserved bit a meaning. A reader:
 //!
-//! - reads every version it knows (this one reads versions 1 and 2) and keeps reading them
-//!   forever;
-//! - rejects a newer or unknown version with [`ErrorKind::UnknownVersion`], naming the version
-//!   found and the versions it reads, without looking at anything past byte 1;
-//! - rejects a set reserved bit or byte with [`ErrorKind::Corrupt`] (they are never set by a
-//!   writer of this version, so a set one means corruption or a mislabelled newer frame).
+//! - reads every released version and keeps reading them forever (version 2 is the first);
+//! - rejects an unknown version with [`ErrorKind::UnknownVersion`], naming the version found
+//!   and the versions it reads, without looking at anything past byte 1;
+//! - rejects a set reserved bit with [`ErrorKind::Corrupt`] (a writer never sets one, so a
+//!   set one means corruption or a mislabelled newer frame).
 //!
-//! A writer writes the current version by default and can be told to write an older one
-//! ([`FrameHeader::with_version`], `HybridCodec::with_format_version`), so rolling out a new
-//! version is: first deploy readers that know it (pinning writers to the old version where
-//! old readers remain), then let writers write it. Golden frames in `tests/golden/` hold
-//! both versions still; changing the format means a new version and new golden files, never
-//! edited old ones.
+//! Rolling out a new version is: first deploy readers that know it, then let writers write
+//! it. A new version comes with golden files of its own; old ones are never edited.
 //!
 //! # Examples
 //!
@@ -128,45 +97,38 @@
 use std::ops::Range;
 
 use crate::buf::EncodeBuf;
-use crate::codec::CodecId;
+use crate::codec::{CodecId, CompressionId};
 use crate::error::{Error, ErrorKind, Result};
-use crate::transform::{CompressionId, Transform};
+use crate::leb128::{self, Leb128Error};
 
 /// First byte of every frame. Never valid in UTF-8, so never the start of a JSON text.
 pub const MAGIC: u8 = 0xFA;
-/// The format version writers write by default (the newest this module knows).
+/// The format version writers write (the newest this module knows).
 pub const VERSION: u8 = 2;
-/// The format versions this module reads (and can write).
-pub const VERSIONS: [u8; 2] = [1, 2];
-/// Length of a version 1 base header (no fingerprint, dictionary or compression).
-pub const BASE_HEADER_LEN: usize = 16;
-/// Length of a version 1 header with its extension.
-pub const EXTENDED_HEADER_LEN: usize = 32;
-/// The longest header of any version.
-pub const MAX_HEADER_LEN: usize = EXTENDED_HEADER_LEN;
+/// The format versions this module reads.
+pub const VERSIONS: [u8; 1] = [2];
+/// The longest header: every field, padded to 16 bytes.
+pub const MAX_HEADER_LEN: usize = 32;
 /// The largest payload a frame can carry (the length field is 32 bits).
 pub const MAX_PAYLOAD_LEN: usize = u32::MAX as usize;
 
 /// Flag: the checksum field holds the CRC-32C of the frame.
 pub const FLAG_CHECKSUM: u8 = 0b0000_0001;
-/// Flag: the schema fingerprint field is set (header extension present).
+/// Flag: the schema fingerprint field is present.
 pub const FLAG_FINGERPRINT: u8 = 0b0000_0010;
-/// Flag: the dictionary id field is set (compressed payloads only).
+/// Flag: the dictionary id field is present (compressed payloads only).
 pub const FLAG_DICTIONARY: u8 = 0b0000_0100;
-/// Flag (version 2): the payload is compressed and the compression id byte is present.
+/// Flag: the payload is compressed and the compression id byte is present.
 pub const FLAG_COMPRESSED: u8 = 0b0000_1000;
-/// Flag bits version 1 does not define; they must be 0.
-pub const RESERVED_FLAGS: u8 = !(FLAG_CHECKSUM | FLAG_FINGERPRINT | FLAG_DICTIONARY);
-/// Flag bits version 2 does not define; they must be 0.
-pub const RESERVED_FLAGS_V2: u8 = RESERVED_FLAGS & !FLAG_COMPRESSED;
+/// Flag bits the format does not define; they must be 0.
+pub const RESERVED_FLAGS: u8 =
+    !(FLAG_CHECKSUM | FLAG_FINGERPRINT | FLAG_DICTIONARY | FLAG_COMPRESSED);
 
 /// Length of the checksum field, which the checksum itself skips.
 const CHECKSUM_LEN: usize = 4;
-/// Offset of the checksum field in a version 1 header.
-const V1_CHECKSUM_AT: usize = 12;
-/// The longest payload length that keeps a fingerprinted raw version 2 header at 16 bytes
-/// (its LEB128 form takes at most 4 bytes): writers reserve room assuming no more.
-const V2_RESERVE_PAYLOAD_LEN: u32 = (1 << 28) - 1;
+/// The longest payload length that keeps a fingerprinted raw header at 16 bytes (its LEB128
+/// form takes at most 4 bytes): writers reserve room assuming no more.
+const RESERVE_PAYLOAD_LEN: u32 = (1 << 28) - 1;
 
 /// The checksum of a contiguous frame whose checksum field starts at `at`: the same value as
 /// [`checksum`], in two passes (the header after the field and the payload are adjacent).
@@ -176,103 +138,28 @@ fn checksum_contiguous(frame: &[u8], at: usize) -> u32 {
     crc32c::crc32c_append(crc, &frame[at + CHECKSUM_LEN..])
 }
 
-/// Where the checksum field sits in the header that starts `header`, from its version and
-/// flags bytes (version 1: byte 12; version 2: right after the flags and compression id).
+/// Where the checksum field sits in the header that starts `header`: right after the flags
+/// and, when the payload is compressed, the compression id.
 #[inline]
 fn checksum_offset(header: &[u8]) -> usize {
-    match header.get(1) {
-        Some(1) => V1_CHECKSUM_AT,
-        _ => 4 + usize::from(header.get(3).is_some_and(|f| f & FLAG_COMPRESSED != 0)),
-    }
+    4 + usize::from(header.get(3).is_some_and(|f| f & FLAG_COMPRESSED != 0))
 }
 
-/// `version` if it is one of [`VERSIONS`], for the builders that pin a writer's version.
-///
-/// # Panics
-///
-/// If it is not: a writer pinned to a version this crate cannot write is a programming error.
-#[inline]
-pub const fn writable_version(version: u8) -> u8 {
-    assert!(
-        version == 1 || version == 2,
-        "zerocodec frames have format versions 1 and 2"
-    );
-    version
-}
-
-/// Bytes of the shortest LEB128 form of `value`.
-#[inline]
-const fn leb128_len(value: u32) -> usize {
-    match value {
-        0..0x80 => 1,
-        0x80..0x4000 => 2,
-        0x4000..0x20_0000 => 3,
-        0x20_0000..0x1000_0000 => 4,
-        _ => 5,
-    }
-}
-
-/// Writes the shortest LEB128 form of `value` at `out[at..]`; returns the bytes written.
-#[inline]
-fn write_leb128(out: &mut [u8], at: usize, mut value: u32) -> usize {
-    let mut i = at;
-    while value >= 0x80 {
-        out[i] = (value as u8) | 0x80;
-        value >>= 7;
-        i += 1;
-    }
-    out[i] = value as u8;
-    i + 1 - at
-}
-
-/// Why a LEB128 length could not be read.
-enum Leb128Error {
-    /// The bytes end inside it.
-    Short,
-    /// Longer than its shortest form, or over `u32::MAX`.
-    Invalid,
-}
-
-/// Reads a shortest-form LEB128 `u32` at the start of `bytes`: the value and its length.
-#[inline]
-fn read_leb128(bytes: &[u8]) -> std::result::Result<(u32, usize), Leb128Error> {
-    let mut value = 0u32;
-    for (i, &byte) in bytes.iter().take(5).enumerate() {
-        let bits = u32::from(byte & 0x7F);
-        if i == 4 && byte > 0x0F {
-            return Err(Leb128Error::Invalid);
-        }
-        value |= bits << (7 * i);
-        if byte & 0x80 == 0 {
-            // A last byte of 0 after the first means a longer form than needed.
-            if i > 0 && byte == 0 {
-                return Err(Leb128Error::Invalid);
-            }
-            return Ok((value, i + 1));
-        }
-    }
-    if bytes.len() < 5 {
-        Err(Leb128Error::Short)
-    } else {
-        Err(Leb128Error::Invalid)
-    }
-}
-
-/// The 16-byte version 2 header of a raw (uncompressed) `codec` payload of `payload_len`
+/// The 16-byte header of a raw (uncompressed) `codec` payload of `payload_len`
 /// bytes with `fingerprint` (or none) and no checksum, as a little-endian word: the one
 /// header such a frame can have. `None` for codec 0 or a payload of 256 MiB or more (whose
 /// header is longer).
 ///
 /// Built with shifts and masks, no branch on the data but the length field's size: both the
-/// writer ([`FrameWriter::finish`]) and the reader ([`Frame::raw_v2_payload`]) take it for
+/// writer ([`FrameWriter::finish`]) and the reader ([`Frame::raw_payload`]) take it for
 /// the common frame, and the unit tests check it against [`FrameHeader::to_bytes`].
 #[inline(always)]
-fn raw_v2_header(codec: CodecId, fingerprint: Option<u64>, payload_len: usize) -> Option<u128> {
-    if codec.0 == 0 || payload_len > V2_RESERVE_PAYLOAD_LEN as usize {
+fn raw_header(codec: CodecId, fingerprint: Option<u64>, payload_len: usize) -> Option<u128> {
+    if codec.0 == 0 || payload_len > RESERVE_PAYLOAD_LEN as usize {
         return None;
     }
     let len = payload_len as u64;
-    let n = leb128_len(len as u32);
+    let n = leb128::len(len);
     // The shortest LEB128 form of `len` (at most 4 bytes) as a little-endian word: 7 bits
     // per byte, the continuation bit on every byte but the last.
     let groups =
@@ -317,9 +204,8 @@ pub const fn can_begin_json(byte: u8) -> bool {
     )
 }
 
-/// The CRC-32C a frame carries: over the header bytes except the checksum field (version 1:
-/// bytes 0..12 and 16..; version 2: all but the 4 bytes after the flags and compression id),
-/// then the payload as stored.
+/// The CRC-32C a frame carries: over the header bytes except the checksum field (the 4 bytes
+/// after the flags and compression id), then the payload as stored.
 #[inline]
 pub fn checksum(header: &[u8], payload: &[u8]) -> u32 {
     let at = checksum_offset(header);
@@ -330,15 +216,13 @@ pub fn checksum(header: &[u8], payload: &[u8]) -> u32 {
     crc32c::crc32c_append(crc, payload)
 }
 
-/// A parsed (or to-be-written) frame header. See the [module docs](self) for the byte tables.
+/// A parsed (or to-be-written) frame header. See the [module docs](self) for the byte table.
 ///
 /// Fields are public for reading; build one with [`FrameHeader::new`] and the `with_*`
 /// methods, since later format versions may add fields.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FrameHeader {
-    /// The format version the header is (or will be) written in.
-    pub version: u8,
     /// The codec that wrote the payload.
     pub codec: CodecId,
     /// How the payload is stored ([`CompressionId::NONE`]: raw).
@@ -351,39 +235,20 @@ pub struct FrameHeader {
     pub fingerprint: Option<u64>,
     /// The compression dictionary, when the payload was compressed with one.
     pub dictionary: Option<u32>,
-    /// The payload length before compression, as version 1 records it (`Some` exactly when a
-    /// version 1 payload is compressed; version 2 leaves it to the compressed format).
-    pub uncompressed_len: Option<u32>,
 }
 
 impl FrameHeader {
-    /// A header of the current [`VERSION`] for a raw payload written by `codec`, with no
-    /// optional fields.
+    /// A header for a raw payload written by `codec`, with no optional fields.
     #[inline]
     pub const fn new(codec: CodecId) -> Self {
         Self {
-            version: VERSION,
             codec,
             compression: CompressionId::NONE,
             payload_len: 0,
             checksum: None,
             fingerprint: None,
             dictionary: None,
-            uncompressed_len: None,
         }
-    }
-
-    /// Writes the header in format `version` (one of [`VERSIONS`]): version 1 for readers
-    /// that do not know version 2 yet.
-    ///
-    /// # Panics
-    ///
-    /// If `version` is not one of [`VERSIONS`].
-    #[inline]
-    #[must_use]
-    pub const fn with_version(mut self, version: u8) -> Self {
-        self.version = writable_version(version);
-        self
     }
 
     /// Asks for a checksum: [`FrameWriter::finish`] computes it.
@@ -402,25 +267,21 @@ impl FrameHeader {
         self
     }
 
-    /// Records that the payload is compressed with `compression` (and `dictionary`) from
-    /// `uncompressed_len` bytes (written by version 1 only). [`CompressionId::NONE`] clears
-    /// all three.
+    /// Records that the payload is compressed with `compression` (and `dictionary`).
+    /// [`CompressionId::NONE`] clears both.
     #[inline]
     #[must_use]
     pub const fn with_compression(
         mut self,
         compression: CompressionId,
         dictionary: Option<u32>,
-        uncompressed_len: u32,
     ) -> Self {
         if compression.0 == CompressionId::NONE.0 {
             self.compression = CompressionId::NONE;
             self.dictionary = None;
-            self.uncompressed_len = None;
         } else {
             self.compression = compression;
             self.dictionary = dictionary;
-            self.uncompressed_len = Some(uncompressed_len);
         }
         self
     }
@@ -444,35 +305,24 @@ impl FrameHeader {
         if self.dictionary.is_some() {
             flags |= FLAG_DICTIONARY;
         }
-        if self.version != 1 && self.is_compressed() {
+        if self.is_compressed() {
             flags |= FLAG_COMPRESSED;
         }
         flags
     }
 
-    /// True if a version 1 header has its 16-byte extension (fingerprint, dictionary,
-    /// compression).
-    #[inline]
-    pub const fn is_extended(&self) -> bool {
-        self.fingerprint.is_some() || self.dictionary.is_some() || self.is_compressed()
-    }
-
     /// Where the checksum field starts (when the header has one).
     #[inline]
     const fn checksum_at(&self) -> usize {
-        if self.version == 1 {
-            V1_CHECKSUM_AT
-        } else {
-            4 + self.is_compressed() as usize
-        }
+        4 + self.is_compressed() as usize
     }
 
-    /// Bytes of a version 2 header before its padding.
+    /// Bytes of the header before its padding.
     #[inline]
-    const fn v2_fields_len(&self) -> usize {
+    const fn fields_len(&self) -> usize {
         4 + self.is_compressed() as usize
             + if self.checksum.is_some() { 4 } else { 0 }
-            + leb128_len(self.payload_len)
+            + leb128::len(self.payload_len as u64)
             + if self.fingerprint.is_some() { 8 } else { 0 }
             + if self.dictionary.is_some() { 4 } else { 0 }
     }
@@ -481,16 +331,10 @@ impl FrameHeader {
     #[inline]
     #[allow(clippy::len_without_is_empty, reason = "a header is never empty")]
     pub const fn len(&self) -> usize {
-        if self.version == 1 {
-            if self.is_extended() {
-                EXTENDED_HEADER_LEN
-            } else {
-                BASE_HEADER_LEN
-            }
-        } else if self.is_compressed() {
-            self.v2_fields_len()
+        if self.is_compressed() {
+            self.fields_len()
         } else {
-            self.v2_fields_len().next_multiple_of(16)
+            self.fields_len().next_multiple_of(16)
         }
     }
 
@@ -501,18 +345,18 @@ impl FrameHeader {
     pub const fn reserve_len(&self) -> usize {
         let mut header = *self;
         if !self.is_compressed() {
-            header.payload_len = V2_RESERVE_PAYLOAD_LEN;
+            header.payload_len = RESERVE_PAYLOAD_LEN;
         }
         header.len()
     }
 
     /// The room to reserve for this header before compressing a `raw_len`-byte payload into
     /// the frame (with `dictionary`): enough for any compressed length up to `raw_len` (a
-    /// compressing transform stores the payload raw rather than let it grow).
+    /// compressor stores the payload raw rather than let it grow).
     #[inline]
     pub const fn reserve_len_compressed(&self, dictionary: Option<u32>, raw_len: u32) -> usize {
         // Any non-zero id: only the presence of the compression id byte matters here.
-        let mut header = self.with_compression(CompressionId(u8::MAX), dictionary, raw_len);
+        let mut header = self.with_compression(CompressionId(u8::MAX), dictionary);
         header.payload_len = raw_len;
         header.len()
     }
@@ -535,18 +379,8 @@ impl FrameHeader {
     pub fn to_bytes(&self) -> [u8; MAX_HEADER_LEN] {
         let mut b = [0u8; MAX_HEADER_LEN];
         b[0] = MAGIC;
-        b[1] = self.version;
+        b[1] = VERSION;
         b[2] = self.codec.0;
-        if self.version == 1 {
-            b[3] = self.compression.0;
-            b[4] = self.flags();
-            b[8..12].copy_from_slice(&self.payload_len.to_le_bytes());
-            b[12..16].copy_from_slice(&self.checksum.unwrap_or(0).to_le_bytes());
-            b[16..24].copy_from_slice(&self.fingerprint.unwrap_or(0).to_le_bytes());
-            b[24..28].copy_from_slice(&self.dictionary.unwrap_or(0).to_le_bytes());
-            b[28..32].copy_from_slice(&self.uncompressed_len.unwrap_or(0).to_le_bytes());
-            return b;
-        }
         b[3] = self.flags();
         let mut at = 4;
         if self.is_compressed() {
@@ -557,7 +391,7 @@ impl FrameHeader {
             b[at..at + 4].copy_from_slice(&checksum.to_le_bytes());
             at += 4;
         }
-        at += write_leb128(&mut b, at, self.payload_len);
+        at += leb128::write(&mut b[at..], u64::from(self.payload_len));
         if let Some(fingerprint) = self.fingerprint {
             b[at..at + 8].copy_from_slice(&fingerprint.to_le_bytes());
             at += 8;
@@ -570,131 +404,58 @@ impl FrameHeader {
 
     /// Parses the header at the start of `bytes` (a payload may follow; it is not checked).
     ///
+    /// The one header parser. Its errors are built out of line (`#[cold]`), so the valid path
+    /// stays small; readers that expect the common raw frame try [`Frame::raw_payload`]
+    /// first, which checks it with one comparison.
+    ///
     /// # Errors
     ///
     /// - [`ErrorKind::Incomplete`] if `bytes` is shorter than the header;
-    /// - [`ErrorKind::Corrupt`] if the first byte is not [`MAGIC`], a reserved bit or byte is
-    ///   set, a field is set without its flag, a dictionary is named for a raw payload, or
-    ///   the payload length is not in its shortest form;
-    /// - [`ErrorKind::UnknownVersion`] for a version not in [`VERSIONS`];
+    /// - [`ErrorKind::Corrupt`] if the first byte is not [`MAGIC`], a reserved bit is set, a
+    ///   dictionary is named for a raw payload, the compression id of a compressed payload is
+    ///   0, the padding is not zero, or the payload length is not in its shortest form;
+    /// - [`ErrorKind::UnknownVersion`] for a version not in [`VERSIONS`] (read from byte 1
+    ///   alone, however short the input);
     /// - [`ErrorKind::UnknownCodec`] for codec id 0.
-    #[inline(always)]
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        match Self::parse_v2_fast(bytes) {
-            Some(header) => Ok(header),
-            None => Self::parse_other(bytes),
-        }
-    }
-
-    /// Everything but a valid version 2 header: version 1, and errors.
-    #[cold]
-    #[inline(never)]
-    fn parse_other(bytes: &[u8]) -> Result<Self> {
         // Byte 0 and byte 1 are read before any length is checked: nothing past the version
         // byte means anything to a reader that does not know the version, so a short frame of
         // an unknown version is `UnknownVersion` (final), never `Incomplete` (which tells a
         // stream reader to wait for bytes that cannot help).
         match *bytes {
-            [] => Err(short_header(bytes, 2)),
-            [magic, ..] if magic != MAGIC => Err(bad_magic(magic)),
-            [_] => Err(short_header(bytes, 2)),
-            [_, 2, ..] => Self::parse_v2(bytes),
-            [_, 1, ..] => Self::parse_v1(bytes),
-            [_, version, ..] => Err(unknown_version(version)),
+            [magic, ..] if magic != MAGIC => return Err(bad_magic(magic)),
+            [] | [_] => return Err(short_header(bytes, 2)),
+            [_, VERSION, ..] => {}
+            [_, version, ..] => return Err(unknown_version(version)),
         }
-    }
-
-    /// The hot path: a valid version 2 header, with no error construction, small enough to
-    /// inline into a reader (which then keeps the header in registers). `None` means
-    /// "not a valid version 2 header"; [`parse_v2`](Self::parse_v2) applies the same rules
-    /// and says why (a unit test checks they agree).
-    #[inline(always)]
-    fn parse_v2_fast(bytes: &[u8]) -> Option<Self> {
-        let &[magic, version, codec, flags, ..] = bytes else {
-            return None;
-        };
-        if magic != MAGIC || version != 2 || codec == 0 || flags & RESERVED_FLAGS_V2 != 0 {
-            return None;
-        }
-        let compressed = flags & FLAG_COMPRESSED != 0;
-        let mut header = Self::new(CodecId(codec));
-        let mut at = 4;
-        if compressed {
-            let id = *bytes.get(at)?;
-            if id == 0 {
-                return None;
-            }
-            header.compression = CompressionId(id);
-            at += 1;
-        }
-        if flags & FLAG_CHECKSUM != 0 {
-            header.checksum = Some(le_u32(bytes.get(at..at + 4)?, 0));
-            at += 4;
-        }
-        let (payload_len, n) = read_leb128(bytes.get(at..)?).ok()?;
-        header.payload_len = payload_len;
-        at += n;
-        if flags & FLAG_FINGERPRINT != 0 {
-            let word = bytes.get(at..at + 8)?;
-            header.fingerprint =
-                Some(u64::from(le_u32(word, 0)) | (u64::from(le_u32(word, 4)) << 32));
-            at += 8;
-        }
-        if flags & FLAG_DICTIONARY != 0 {
-            if !compressed {
-                return None;
-            }
-            header.dictionary = Some(le_u32(bytes.get(at..at + 4)?, 0));
-            at += 4;
-        }
-        if !compressed {
-            // The padding (`at..end`, at most 15 bytes) must be zero: one 16-byte load ending
-            // at `end` (a raw header is at least 16 bytes), masked to the padding.
-            let end = at.next_multiple_of(16);
-            let last = u128::from_le_bytes(*bytes.get(end - 16..end)?.first_chunk::<16>()?);
-            let padding_bits = 8 * (end - at) as u32;
-            if padding_bits != 0 && last >> (128 - padding_bits) != 0 {
-                return None;
-            }
-        }
-        Some(header)
-    }
-
-    /// Parses a version 2 header (magic and version already seen), saying why it is invalid.
-    fn parse_v2(bytes: &[u8]) -> Result<Self> {
         let Some(&[_, _, codec, flags]) = bytes.first_chunk::<4>() else {
             return Err(short_header(bytes, 4));
         };
         if codec == 0 {
             return Err(codec_zero());
         }
-        if flags & RESERVED_FLAGS_V2 != 0 {
+        if flags & RESERVED_FLAGS != 0 {
             return Err(reserved_flags(flags));
         }
         let compressed = flags & FLAG_COMPRESSED != 0;
         let mut header = Self::new(CodecId(codec));
         let mut at = 4;
         if compressed {
-            let Some(&id) = bytes.get(at) else {
-                return Err(short_header(bytes, at + 1));
-            };
-            if id == 0 {
-                return Err(Error::corrupt(
-                    "frame is flagged compressed but names compression id 0: expected an \
-                     algorithm id from 1 to 255",
-                ));
+            match bytes.get(at) {
+                None => return Err(short_header(bytes, at + 1)),
+                Some(0) => return Err(compression_zero()),
+                Some(&id) => header.compression = CompressionId(id),
             }
-            header.compression = CompressionId(id);
             at += 1;
         }
         if flags & FLAG_CHECKSUM != 0 {
             header.checksum = Some(le_u32_at(bytes, at)?);
             at += 4;
         }
-        header.payload_len = match read_leb128(bytes.get(at..).unwrap_or(&[])) {
+        header.payload_len = match leb128::read(bytes.get(at..).unwrap_or(&[]), 32) {
             Ok((len, n)) => {
                 at += n;
-                len
+                len as u32
             }
             Err(Leb128Error::Short) => return Err(short_header(bytes, at + 5)),
             Err(Leb128Error::Invalid) => return Err(bad_leb128(&bytes[at..])),
@@ -721,178 +482,21 @@ impl FrameHeader {
                 return Err(short_header(bytes, end));
             };
             if padding.iter().any(|&b| b != 0) {
-                return Err(Error::corrupt(format!(
-                    "frame header padding (bytes {at}..{end}) must be 0, found {padding:02x?}"
-                )));
+                return Err(bad_padding(at, padding));
             }
         }
         Ok(header)
     }
-
-    /// Parses a version 1 header, or says why the bytes are not one of any version.
-    fn parse_v1(bytes: &[u8]) -> Result<Self> {
-        match Self::parse_fast(bytes) {
-            Some(header) => Ok(header),
-            None => Err(match Self::parse_diagnosing(bytes) {
-                Err(err) => err,
-                // `parse_fast` and `parse_diagnosing` apply the same rules (a unit test checks
-                // they agree); this arm only guards against them drifting apart.
-                Ok(_) => Error::corrupt("frame header rejected by the fast path"),
-            }),
-        }
-    }
-
-    /// The version 1 hot path: every rule of the byte table, with no error construction.
-    /// `None` means "invalid"; [`parse_diagnosing`](Self::parse_diagnosing) then says why.
-    #[inline]
-    fn parse_fast(bytes: &[u8]) -> Option<Self> {
-        let base = bytes.first_chunk::<BASE_HEADER_LEN>()?;
-        let flags = base[4];
-        let compression = CompressionId(base[3]);
-        let checksum = le_u32(base, 12);
-        let has_checksum = flags & FLAG_CHECKSUM != 0;
-        if base[0] != MAGIC
-            || base[1] != 1
-            || base[2] == 0
-            || flags & RESERVED_FLAGS != 0
-            || (base[5] | base[6] | base[7]) != 0
-            || (!has_checksum && checksum != 0)
-        {
-            return None;
-        }
-        let mut header = Self {
-            version: 1,
-            codec: CodecId(base[2]),
-            compression,
-            payload_len: le_u32(base, 8),
-            checksum: has_checksum.then_some(checksum),
-            fingerprint: None,
-            dictionary: None,
-            uncompressed_len: None,
-        };
-        let compressed = compression != CompressionId::NONE;
-        if flags & (FLAG_FINGERPRINT | FLAG_DICTIONARY) == 0 && !compressed {
-            return Some(header);
-        }
-        let full = bytes.first_chunk::<EXTENDED_HEADER_LEN>()?;
-        let fingerprint = u64::from(le_u32(full, 16)) | (u64::from(le_u32(full, 20)) << 32);
-        let dictionary = le_u32(full, 24);
-        let uncompressed_len = le_u32(full, 28);
-        let has_fingerprint = flags & FLAG_FINGERPRINT != 0;
-        let has_dictionary = flags & FLAG_DICTIONARY != 0;
-        if (!has_fingerprint && fingerprint != 0)
-            || (!has_dictionary && dictionary != 0)
-            || (has_dictionary && !compressed)
-            || (!compressed && uncompressed_len != 0)
-        {
-            return None;
-        }
-        header.fingerprint = has_fingerprint.then_some(fingerprint);
-        header.dictionary = has_dictionary.then_some(dictionary);
-        header.uncompressed_len = compressed.then_some(uncompressed_len);
-        Some(header)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn parse_diagnosing(bytes: &[u8]) -> Result<Self> {
-        let Some(base) = bytes.first_chunk::<BASE_HEADER_LEN>() else {
-            return Err(short_header(bytes, BASE_HEADER_LEN));
-        };
-        if base[0] != MAGIC {
-            return Err(bad_magic(base[0]));
-        }
-        if base[1] != 1 {
-            return Err(unknown_version(base[1]));
-        }
-        let codec = CodecId(base[2]);
-        if codec.0 == 0 {
-            return Err(codec_zero());
-        }
-        let compression = CompressionId(base[3]);
-        let flags = base[4];
-        if flags & RESERVED_FLAGS != 0 {
-            return Err(reserved_flags(flags));
-        }
-        if base[5..8] != [0, 0, 0] {
-            return Err(Error::corrupt(format!(
-                "frame header bytes 5..8 are reserved and must be 0, found {:02x?}",
-                &base[5..8]
-            )));
-        }
-        let payload_len = le_u32(base, 8);
-        let stored_checksum = le_u32(base, 12);
-        let checksum = if flags & FLAG_CHECKSUM != 0 {
-            Some(stored_checksum)
-        } else {
-            expect_zero("checksum", FLAG_CHECKSUM, stored_checksum.into())?;
-            None
-        };
-        let mut header = Self {
-            version: 1,
-            codec,
-            compression,
-            payload_len,
-            checksum,
-            fingerprint: None,
-            dictionary: None,
-            uncompressed_len: None,
-        };
-        let extended =
-            flags & (FLAG_FINGERPRINT | FLAG_DICTIONARY) != 0 || compression != CompressionId::NONE;
-        if !extended {
-            return Ok(header);
-        }
-        let Some(full) = bytes.first_chunk::<EXTENDED_HEADER_LEN>() else {
-            return Err(short_header(bytes, EXTENDED_HEADER_LEN));
-        };
-        let fingerprint = u64::from(le_u32(full, 16)) | (u64::from(le_u32(full, 20)) << 32);
-        let dictionary = le_u32(full, 24);
-        let uncompressed_len = le_u32(full, 28);
-        header.fingerprint = if flags & FLAG_FINGERPRINT != 0 {
-            Some(fingerprint)
-        } else {
-            expect_zero("schema fingerprint", FLAG_FINGERPRINT, fingerprint)?;
-            None
-        };
-        header.dictionary = if flags & FLAG_DICTIONARY != 0 {
-            if compression == CompressionId::NONE {
-                return Err(dictionary_on_raw(dictionary));
-            }
-            Some(dictionary)
-        } else {
-            expect_zero("dictionary id", FLAG_DICTIONARY, dictionary.into())?;
-            None
-        };
-        header.uncompressed_len = if compression == CompressionId::NONE {
-            if uncompressed_len != 0 {
-                return Err(Error::corrupt(format!(
-                    "frame uncompressed length must be 0 for a payload stored raw, found \
-                     {uncompressed_len}"
-                )));
-            }
-            None
-        } else {
-            Some(uncompressed_len)
-        };
-        Ok(header)
-    }
-}
-
-#[inline]
-fn le_u32(bytes: &[u8], at: usize) -> u32 {
-    let mut word = [0u8; 4];
-    if let Some(src) = bytes.get(at..at + 4) {
-        word.copy_from_slice(src);
-    }
-    u32::from_le_bytes(word)
 }
 
 /// The little-endian `u32` at `bytes[at..]`, or the error of a header cut short there.
 #[inline]
 fn le_u32_at(bytes: &[u8], at: usize) -> Result<u32> {
-    match bytes.get(at..at + 4) {
-        Some(word) => Ok(le_u32(word, 0)),
+    match bytes
+        .get(at..at + 4)
+        .and_then(|word| word.first_chunk::<4>())
+    {
+        Some(word) => Ok(u32::from_le_bytes(*word)),
         None => Err(short_header(bytes, at + 4)),
     }
 }
@@ -902,6 +506,14 @@ fn codec_zero() -> Error {
     Error::new(
         ErrorKind::UnknownCodec,
         "frame names codec id 0, which is never valid: expected a codec id from 1 to 255",
+    )
+}
+
+#[cold]
+fn compression_zero() -> Error {
+    Error::corrupt(
+        "frame is flagged compressed but names compression id 0: expected an algorithm id \
+         from 1 to 255",
     )
 }
 
@@ -929,14 +541,12 @@ fn bad_leb128(bytes: &[u8]) -> Error {
     ))
 }
 
-fn expect_zero(field: &str, flag: u8, value: u64) -> Result<()> {
-    if value == 0 {
-        Ok(())
-    } else {
-        Err(Error::corrupt(format!(
-            "frame {field} field must be 0 when flag {flag:#04x} is clear, found {value:#x}"
-        )))
-    }
+#[cold]
+fn bad_padding(at: usize, padding: &[u8]) -> Error {
+    Error::corrupt(format!(
+        "frame header padding (bytes {at}..{}) must be 0, found {padding:02x?}",
+        at + padding.len()
+    ))
 }
 
 #[cold]
@@ -955,7 +565,7 @@ fn bad_magic(found: u8) -> Error {
 fn unknown_version(found: u8) -> Error {
     Error::new(
         ErrorKind::UnknownVersion,
-        format!("frame format version {found} is unknown: this reader reads versions 1 and 2"),
+        format!("frame format version {found} is unknown: this reader reads version {VERSION}"),
     )
 }
 
@@ -975,7 +585,6 @@ impl<'a> Frame<'a> {
     /// As [`FrameHeader::parse`], plus [`ErrorKind::Incomplete`] when the payload is shorter
     /// than its length field, [`ErrorKind::Corrupt`] when bytes follow it, and
     /// [`ErrorKind::ChecksumMismatch`] when the checksum does not match.
-    #[inline(always)]
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         let (frame, rest) = Self::parse_prefix(bytes)?;
         if !rest.is_empty() {
@@ -984,46 +593,24 @@ impl<'a> Frame<'a> {
         Ok(frame)
     }
 
-    /// The fast check for a reader's hot path: `Some` when `bytes` is exactly one valid
-    /// version 2 frame (header, payload length, checksum when present), `None` otherwise,
-    /// with no error built. Call [`parse`](Self::parse) on `None` to read a version 1 frame
-    /// or learn what is wrong.
-    ///
-    /// It inlines into the caller, so the header's fields stay in registers: on a small rkyv
-    /// message that halves the cost of reading a frame compared with `parse`, whose result
-    /// (shared with its error paths) goes through memory.
-    #[inline(always)]
-    pub fn parse_valid(bytes: &'a [u8]) -> Option<Self> {
-        let header = FrameHeader::parse_v2_fast(bytes)?;
-        if bytes.len() != header.frame_len() {
-            return None;
-        }
-        if let Some(stored) = header.checksum {
-            if checksum_contiguous(bytes, header.checksum_at()) != stored {
-                return None;
-            }
-        }
-        Some(Self { header, bytes })
-    }
-
-    /// The payload of `bytes` when it is exactly the version 2 frame a writer makes for a raw
+    /// The payload of `bytes` when it is exactly the frame a writer makes for a raw
     /// (uncompressed) `codec` payload with `fingerprint` (or none) and no checksum, of under
     /// 256 MiB; `None` for anything else, valid or not.
     ///
-    /// The hot path of a reader that knows which frame it expects: such a header is always 16
-    /// bytes, and a version 2 header has one encoding (shortest LEB128 length, zero padding),
-    /// so checking it is building the one header the frame must have and comparing 16 bytes,
-    /// a few instructions where [`parse_valid`](Self::parse_valid) reads field by field. On
-    /// `None`, call [`parse_valid`](Self::parse_valid) or [`parse`](Self::parse) (a unit test
-    /// checks that this accepts exactly the frames `parse` reads with this shape).
+    /// The one fast path, for a reader that knows which frame it expects: such a header is
+    /// always 16 bytes, and a header has one encoding (shortest LEB128 length, zero padding),
+    /// so checking it is building the one header the frame must have and comparing 16 bytes.
+    /// On `None`, call [`parse`](Self::parse), which reads everything else and says what is
+    /// wrong (a unit test checks that this accepts exactly the frames `parse` reads with this
+    /// shape).
     #[inline(always)]
-    pub fn raw_v2_payload(
+    pub fn raw_payload(
         bytes: &'a [u8],
         codec: CodecId,
         fingerprint: Option<u64>,
     ) -> Option<&'a [u8]> {
         let (header, payload) = bytes.split_first_chunk::<16>()?;
-        let expected = raw_v2_header(codec, fingerprint, payload.len())?;
+        let expected = raw_header(codec, fingerprint, payload.len())?;
         (u128::from_le_bytes(*header) == expected).then_some(payload)
     }
 
@@ -1033,7 +620,6 @@ impl<'a> Frame<'a> {
     /// # Errors
     ///
     /// As [`Frame::parse`], except that trailing bytes are returned rather than rejected.
-    #[inline(always)]
     pub fn parse_prefix(bytes: &'a [u8]) -> Result<(Self, &'a [u8])> {
         let header = FrameHeader::parse(bytes)?;
         let end = header.frame_len();
@@ -1115,55 +701,6 @@ fn trailing(header: &FrameHeader, found: usize) -> Error {
     ))
 }
 
-/// Decompresses the payload of a compressed `frame` with `transform`, appending the original
-/// bytes to `out` (the shared read path of every framed codec).
-///
-/// A version 1 frame's recorded uncompressed length is checked against the transform's
-/// [`max_decompressed_len`](Transform::max_decompressed_len) *before* anything is reserved,
-/// and the output must have exactly that length. A version 2 frame leaves the size to the
-/// compressed format, which the transform checks against the same limit before allocating
-/// (its contract).
-///
-/// # Errors
-///
-/// [`ErrorKind::TooLarge`] when the recorded length exceeds the limit, the transform's errors,
-/// and [`ErrorKind::Corrupt`] when the output length differs from the recorded one.
-pub fn decompress_payload<X: Transform, B: EncodeBuf>(
-    frame: &Frame<'_>,
-    transform: &X,
-    out: &mut B,
-) -> Result<()> {
-    let header = frame.header();
-    let Some(expected) = header.uncompressed_len else {
-        return transform.decompress_into(
-            header.compression,
-            header.dictionary,
-            frame.payload(),
-            out,
-        );
-    };
-    let expected = expected as usize;
-    let max = transform.decompressed_limit(frame.payload().len());
-    if expected > max {
-        return Err(Error::too_large(
-            "frame uncompressed payload",
-            expected as u64,
-            max as u64,
-        ));
-    }
-    let start = out.len();
-    out.reserve(expected);
-    transform.decompress_into(header.compression, header.dictionary, frame.payload(), out)?;
-    let produced = out.len() - start;
-    if produced != expected {
-        return Err(Error::corrupt(format!(
-            "decompressed payload: expected {expected} bytes as the frame header says, found \
-             {produced}"
-        )));
-    }
-    Ok(())
-}
-
 /// Writes a frame whose payload length is known only after the payload is written: reserve
 /// room for the header, append the payload, then [`finish`](FrameWriter::finish).
 ///
@@ -1219,18 +756,16 @@ impl FrameWriter {
         let payload_start = self.payload_start();
         let payload_len = out.len().saturating_sub(payload_start);
         if self.reserved == 16
-            && header.version == 2
             && header.checksum.is_none()
             && !header.is_compressed()
             && header.dictionary.is_none()
         {
             // The common frame: its one possible header, written as one word.
-            if let Some(word) = raw_v2_header(header.codec, header.fingerprint, payload_len) {
+            if let Some(word) = raw_header(header.codec, header.fingerprint, payload_len) {
                 let at = self.start..payload_start;
                 out.as_mut_slice()[at].copy_from_slice(&word.to_le_bytes());
                 return Ok(FrameHeader {
                     payload_len: payload_len as u32,
-                    uncompressed_len: None,
                     ..header
                 });
             }
@@ -1256,10 +791,6 @@ impl FrameWriter {
             ));
         };
         header.payload_len = len32;
-        if header.version != 1 {
-            // Version 2 leaves the decompressed size to the compressed format.
-            header.uncompressed_len = None;
-        }
         let header_len = header.len();
         if header_len != self.reserved {
             let old_end = out.len();
@@ -1307,8 +838,7 @@ mod tests {
     fn magic_never_starts_utf8_json_or_a_bom() {
         assert!(std::str::from_utf8(&[MAGIC]).is_err());
         assert!(!b" \t\r\n{[\"-0123456789tfn\xEF".contains(&MAGIC));
-        assert_eq!(BASE_HEADER_LEN % 16, 0);
-        assert_eq!(EXTENDED_HEADER_LEN % 16, 0);
+        assert_eq!(MAX_HEADER_LEN % 16, 0);
     }
 
     #[test]
@@ -1316,16 +846,17 @@ mod tests {
         // The CRC-32C check value (RFC 3720 / the Rocksoft catalogue).
         assert_eq!(checksum(&[], b"123456789"), 0xE306_9283);
         // The checksum field itself is skipped.
-        let a = [1u8; 32];
+        let mut a = [1u8; 32];
+        a[3] = FLAG_CHECKSUM;
         let mut b = a;
-        b[12..16].copy_from_slice(&[9, 9, 9, 9]);
+        b[4..8].copy_from_slice(&[9, 9, 9, 9]);
         assert_eq!(checksum(&a, b"x"), checksum(&b, b"x"));
         assert_ne!(checksum(&a, b"x"), checksum(&a, b"y"));
-        for header_len in [BASE_HEADER_LEN, EXTENDED_HEADER_LEN] {
+        for header_len in [16, 32] {
             let mut frame = a[..header_len].to_vec();
             frame.extend_from_slice(b"payload");
             assert_eq!(
-                checksum_contiguous(&frame, V1_CHECKSUM_AT),
+                checksum_contiguous(&frame, 4),
                 checksum(&frame[..header_len], b"payload")
             );
         }
@@ -1333,7 +864,7 @@ mod tests {
 
     #[test]
     fn header_round_trips_every_flag_combination() {
-        for version in VERSIONS {
+        {
             for fp in [None, Some(0), Some(u64::MAX)] {
                 for ck in [false, true] {
                     for (comp, dict) in [
@@ -1341,9 +872,7 @@ mod tests {
                         (CompressionId::LZ4, None),
                         (CompressionId::ZSTD, Some(7)),
                     ] {
-                        let mut h = FrameHeader::new(CodecId::RKYV)
-                            .with_version(version)
-                            .with_compression(comp, dict, 99);
+                        let mut h = FrameHeader::new(CodecId::RKYV).with_compression(comp, dict);
                         h.fingerprint = fp;
                         if ck {
                             h = h.with_checksum();
@@ -1356,7 +885,6 @@ mod tests {
                         let frame = Frame::parse(&out).unwrap();
                         assert_eq!(*frame.header(), written);
                         assert_eq!(frame.payload(), b"payload!");
-                        assert_eq!(frame.header().version, version);
                         if !h.is_compressed() {
                             assert_eq!(written.len() % 16, 0);
                         }
@@ -1367,40 +895,9 @@ mod tests {
     }
 
     #[test]
-    fn fast_and_diagnosing_parsers_agree() {
-        // Every value of every header byte, on a few base frames, plus random headers.
-        let mut bases = Vec::new();
-        for h in [
-            FrameHeader::new(CodecId::RKYV),
-            FrameHeader::new(CodecId::JSON).with_checksum(),
-            FrameHeader::new(CodecId::RKYV).with_fingerprint(3),
-            FrameHeader::new(CodecId::RKYV).with_compression(CompressionId::ZSTD, Some(9), 4),
-        ] {
-            bases.push(h.with_version(1).to_bytes());
-        }
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..150 {
-            bases.push(random_header(&mut x, 1, [0xFF, 0x07, 0x01, 0x00]));
-        }
-        for base in bases {
-            for at in 0..MAX_HEADER_LEN {
-                for value in 0..=255u8 {
-                    let mut b = base;
-                    b[at] = value;
-                    for len in [BASE_HEADER_LEN, MAX_HEADER_LEN] {
-                        let fast = FrameHeader::parse_fast(&b[..len]);
-                        let slow = FrameHeader::parse_diagnosing(&b[..len]);
-                        assert_eq!(fast, slow.as_ref().ok().copied(), "{b:02x?} len {len}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
     fn writer_moves_payload_when_header_is_longer_than_reserved() {
         let mut out = b"xx".to_vec();
-        let w = FrameWriter::begin(&mut out, BASE_HEADER_LEN);
+        let w = FrameWriter::begin(&mut out, 16);
         out.extend_from_slice(b"abc");
         w.finish(
             &mut out,
@@ -1413,46 +910,17 @@ mod tests {
     }
 
     #[test]
-    fn leb128_round_trips_and_rejects_long_forms() {
-        for value in [
-            0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000, 0xFFF_FFFF,
-        ]
-        .into_iter()
-        .chain([0x1000_0000, u32::MAX - 1, u32::MAX])
-        {
-            let mut b = [0u8; 8];
-            let n = write_leb128(&mut b, 1, value);
-            assert_eq!(n, leb128_len(value));
-            assert!(matches!(read_leb128(&b[1..]), Ok((v, m)) if v == value && m == n));
-            assert!(matches!(read_leb128(&b[1..n]), Err(Leb128Error::Short)));
-        }
-        // Longer forms than needed, and values over u32::MAX.
-        for bad in [
-            &[0x80, 0x00][..],
-            &[0xFF, 0x80, 0x00],
-            &[0x80, 0x80, 0x80, 0x80, 0x00],
-            &[0xFF, 0xFF, 0xFF, 0xFF, 0x10],
-            &[0xFF, 0xFF, 0xFF, 0xFF, 0x8F, 0x00],
-        ] {
-            assert!(
-                matches!(read_leb128(bad), Err(Leb128Error::Invalid)),
-                "{bad:02x?}"
-            );
-        }
-    }
-
-    #[test]
-    fn v2_headers_are_short_and_every_truncation_is_incomplete() {
+    fn headers_are_short_and_every_truncation_is_incomplete() {
         let fp = 0x0123_4567_89AB_CDEF;
         let mut raw = FrameHeader::new(CodecId::RKYV).with_fingerprint(fp);
         raw.payload_len = 150;
         assert_eq!(raw.len(), 16);
-        raw.payload_len = V2_RESERVE_PAYLOAD_LEN + 1;
+        raw.payload_len = RESERVE_PAYLOAD_LEN + 1;
         assert_eq!(raw.len(), 32);
         raw.payload_len = 150;
         let mut small = FrameHeader::new(CodecId::RKYV)
             .with_fingerprint(fp)
-            .with_compression(CompressionId::ZSTD, Some(0xDEAD_BEEF), 180);
+            .with_compression(CompressionId::ZSTD, Some(0xDEAD_BEEF));
         small.payload_len = 90;
         assert_eq!(small.len(), 18);
         for header in [raw, small, small.with_checksum()] {
@@ -1473,10 +941,10 @@ mod tests {
     }
 
     #[test]
-    fn v2_rejects_every_malformed_field() {
+    fn parser_rejects_every_malformed_field() {
         let header = FrameHeader::new(CodecId::RKYV)
             .with_fingerprint(1)
-            .with_compression(CompressionId::LZ4, Some(2), 10);
+            .with_compression(CompressionId::LZ4, Some(2));
         let good = header.to_bytes();
         let check = |bytes: &[u8], kind: ErrorKind| {
             let err = FrameHeader::parse(bytes).unwrap_err();
@@ -1506,25 +974,16 @@ mod tests {
         let mut b = raw;
         b[15] = 1;
         check(&b, ErrorKind::Corrupt);
-        let mut b = raw;
-        b[1] = 3;
-        check(&b, ErrorKind::UnknownVersion);
-    }
-
-    #[test]
-    fn v2_fast_and_diagnosing_parsers_agree() {
-        let mut x = 0x0BAD_5EED_1234_5678u64;
-        for _ in 0..200_000 {
-            let b = random_header(&mut x, 2, [0xFF, 0x0F, 0x00, 0x00]);
-            let len = (x % 33) as usize;
-            let fast = FrameHeader::parse_v2_fast(&b[..len]);
-            let slow = FrameHeader::parse_v2(&b[..len]);
-            assert_eq!(fast, slow.as_ref().ok().copied(), "{:02x?}", &b[..len]);
+        for version in [0, 1, 3, 0xFF] {
+            let mut b = raw;
+            b[1] = version;
+            check(&b, ErrorKind::UnknownVersion);
+            check(&b[..2], ErrorKind::UnknownVersion);
         }
     }
 
     #[test]
-    fn v2_parser_never_panics_on_random_headers() {
+    fn parser_never_panics_on_random_headers() {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..200_000 {
             let b = random_header(&mut x, 2, [0xFF, 0x0F, 0x00, 0x00]);
@@ -1551,23 +1010,22 @@ mod tests {
         frame
     }
 
-    /// What `raw_v2_payload` must return: the payload of a frame `Frame::parse` reads as
+    /// What `raw_payload` must return: the payload of a frame `Frame::parse` reads as
     /// version 2, raw, `codec`, `fingerprint`, no checksum, under 256 MiB; `None` otherwise.
     fn parsed_raw_payload(bytes: &[u8], codec: CodecId, fingerprint: Option<u64>) -> Option<&[u8]> {
         let frame = Frame::parse(bytes).ok()?;
         let h = frame.header();
-        let shape = h.version == 2
-            && h.codec == codec
+        let shape = h.codec == codec
             && !h.is_compressed()
             && h.checksum.is_none()
             && h.dictionary.is_none()
             && h.fingerprint == fingerprint
-            && (h.payload_len as usize) <= V2_RESERVE_PAYLOAD_LEN as usize;
+            && (h.payload_len as usize) <= RESERVE_PAYLOAD_LEN as usize;
         shape.then(|| frame.payload())
     }
 
     #[test]
-    fn raw_v2_payload_reads_written_frames_at_every_length_field_size() {
+    fn raw_payload_reads_written_frames_at_every_length_field_size() {
         const FP: u64 = 0x0123_4567_89AB_CDEF;
         // Each size of the LEB128 length field, at both ends.
         let lens = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000];
@@ -1590,7 +1048,7 @@ mod tests {
                         assert_eq!(out[3..], raw_frame(header, len), "{header:?}");
                         assert_eq!(Frame::parse(&out[3..]).unwrap().header(), &written);
                     }
-                    let payload = Frame::raw_v2_payload(&frame, codec, fingerprint);
+                    let payload = Frame::raw_payload(&frame, codec, fingerprint);
                     assert_eq!(
                         payload,
                         Some(&frame[16..]),
@@ -1599,19 +1057,16 @@ mod tests {
                     assert_eq!(payload, parsed_raw_payload(&frame, codec, fingerprint));
                     // Another shape of the same frame is not this one.
                     let other = CodecId(codec.0 ^ 3);
-                    assert_eq!(Frame::raw_v2_payload(&frame, other, fingerprint), None);
+                    assert_eq!(Frame::raw_payload(&frame, other, fingerprint), None);
                     let other_fp = Some(fingerprint.map_or(7, |fp| fp ^ 1));
-                    assert_eq!(Frame::raw_v2_payload(&frame, codec, other_fp), None);
+                    assert_eq!(Frame::raw_payload(&frame, codec, other_fp), None);
                     if fingerprint.is_some() {
-                        assert_eq!(Frame::raw_v2_payload(&frame, codec, None), None);
+                        assert_eq!(Frame::raw_payload(&frame, codec, None), None);
                     }
-                    // With a checksum, or as version 1, it is valid but not this shape.
+                    // With a checksum it is valid but not this shape.
                     let summed = raw_frame(header.with_checksum(), len);
                     assert!(Frame::parse(&summed).is_ok());
-                    assert_eq!(Frame::raw_v2_payload(&summed, codec, fingerprint), None);
-                    let v1 = raw_frame(header.with_version(1), len);
-                    assert!(Frame::parse(&v1).is_ok());
-                    assert_eq!(Frame::raw_v2_payload(&v1, codec, fingerprint), None);
+                    assert_eq!(Frame::raw_payload(&summed, codec, fingerprint), None);
                 }
             }
         }
@@ -1620,17 +1075,17 @@ mod tests {
             0xFA, 0x02, 0x02, 0x02, 0x98, 0x01, 0xEF, 0xCD, 0xAB, 0x89, 0x67, 0x45, 0x23, 0x01,
             0x00, 0x00,
         ];
-        let header = raw_v2_header(CodecId::RKYV, Some(FP), 152).unwrap();
+        let header = raw_header(CodecId::RKYV, Some(FP), 152).unwrap();
         assert_eq!(header.to_le_bytes(), documented);
-        assert_eq!(Frame::raw_v2_payload(&[], CodecId::RKYV, None), None);
+        assert_eq!(Frame::raw_payload(&[], CodecId::RKYV, None), None);
         let zero = raw_frame(FrameHeader::new(CodecId(0)), 3);
-        assert_eq!(Frame::raw_v2_payload(&zero, CodecId(0), None), None);
+        assert_eq!(Frame::raw_payload(&zero, CodecId(0), None), None);
     }
 
     /// Every single-byte change of a header, and every length change of the frame, is
-    /// accepted by `raw_v2_payload` exactly when `Frame::parse` reads a frame of that shape.
+    /// accepted by `raw_payload` exactly when `Frame::parse` reads a frame of that shape.
     #[test]
-    fn raw_v2_payload_accepts_exactly_what_parse_reads_with_its_shape() {
+    fn raw_payload_accepts_exactly_what_parse_reads_with_its_shape() {
         const FP: u64 = 0xFEDC_BA98_7654_3210;
         let mut x = 0x005E_ED0F_F00D_u64;
         for codec in [CodecId::RKYV, CodecId::JSON] {
@@ -1643,7 +1098,7 @@ mod tests {
                     let frame = raw_frame(header, len);
                     let agree = |bytes: &[u8]| {
                         assert_eq!(
-                            Frame::raw_v2_payload(bytes, codec, fingerprint),
+                            Frame::raw_payload(bytes, codec, fingerprint),
                             parsed_raw_payload(bytes, codec, fingerprint),
                             "{:02x?} ({} bytes)",
                             &bytes[..bytes.len().min(16)],

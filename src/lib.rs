@@ -1,31 +1,30 @@
-//! Typed messages through interchangeable, stackable codecs.
+//! Typed messages through interchangeable codecs.
 //!
-//! `zerocodec` is the core of the zerocodec family: the [`Codec`] and [`ZeroCopyCodec`]
-//! traits, the shared [`Error`] type, the buffers codecs append to ([`EncodeBuf`]), validated
-//! zero-copy access to rkyv archives ([`OwnedArchive`], [`archive::access`]), the byte
-//! [`Transform`] seam that compression plugs into, and the [`Message`] identity trait.
-//! Concrete codecs live in `zerocodec-codecs`, the way serde_json lives beside serde.
+//! `zerocodec` is the core of the zerocodec family: the codec traits ([`Codec`], [`Encode`],
+//! [`Decode`] and [`Access`], all in the [`prelude`]), the shared [`Error`] type, the buffers
+//! codecs append to ([`EncodeBuf`], [`BufferPool`]), validated zero-copy access to rkyv
+//! archives ([`OwnedArchive`], [`archive`]), the tagged [`frame`] format, and the
+//! [`Message`] identity trait. Concrete codecs live in `zerocodec-codecs`, the way serde_json
+//! lives beside serde.
 //!
 //! # Examples
 //!
-//! Encode into a caller's buffer and read the value back in place, with no parsing:
+//! Read an rkyv archive in place, validated, with no parsing:
 //!
 //! ```
-//! use zerocodec::archive;
+//! use zerocodec::{OwnedArchive, archive};
 //!
 //! #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, Debug, PartialEq)]
 //! struct Ping { seq: u64, note: String }
 //!
-//! let mut buf = rkyv::util::AlignedVec::<16>::new();
-//! # use zerocodec::EncodeBuf;
-//! buf.append_archive(&Ping { seq: 7, note: "hi".into() })?;
-//!
-//! let view = archive::access::<Ping>(&buf)?; // validated, borrows `buf`
+//! let bytes = rkyv::to_bytes::<rkyv::rancor::Error>(&Ping { seq: 7, note: "hi".into() })
+//!     .unwrap();
+//! let view = archive::access::<Ping>(&bytes)?; // validated, borrows `bytes`
 //! assert_eq!(view.seq, 7);
 //! assert_eq!(view.note, "hi");
 //!
-//! let owned: Ping = archive::deserialize(&buf)?;
-//! assert_eq!(owned.note, "hi");
+//! let owned = OwnedArchive::<Ping>::from_slice(&bytes)?; // validated once, owns a copy
+//! assert_eq!(owned.deserialize()?, Ping { seq: 7, note: "hi".into() });
 //! # Ok::<(), zerocodec::Error>(())
 //! ```
 //!
@@ -40,35 +39,52 @@
 // ci/package.sh).
 #![doc(html_root_url = "https://docs.rs/zerocodec/0.1.0")]
 
-pub mod archive;
-pub mod batch;
-mod batch_codec;
+mod archived;
 mod buf;
 mod codec;
 mod error;
 pub mod frame;
+// For zerocodec's own crates (frame lengths, lz4 payloads); not part of the API.
+#[doc(hidden)]
+pub mod leb128;
 mod message;
-pub mod metrics;
+mod metrics;
 mod pool;
-pub mod transform;
+mod scratch;
 
-pub use archive::{OwnedArchive, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode};
-pub use batch::{Batch, BatchBuilder, BatchIter, BatchRef};
-pub use batch_codec::{BATCH_CONTENT_TYPE, BatchCodec};
-pub use buf::{ARCHIVE_ALIGN, Appender, EncodeBuf, VecAppender};
-pub use codec::{Codec, CodecId, ZeroCopyCodec};
+/// Validated, in-place reads of rkyv archives.
+pub mod archive {
+    pub use crate::archived::{
+        DEFAULT_MAX_DEPTH, access, access_with_depth, deserialize, deserialize_archived,
+        is_aligned, with_aligned,
+    };
+}
+
+/// The codec traits, for `use zerocodec::prelude::*;`: every call on a codec needs one of
+/// them in scope.
+pub mod prelude {
+    pub use crate::codec::{Access, Codec, Decode, Encode};
+}
+
+pub use archived::{OwnedArchive, ZeroCopy, ZeroCopyDecode};
+pub use buf::{ARCHIVE_ALIGN, EncodeBuf};
+pub use codec::{Access, Codec, CodecId, CompressionId, Decode, Encode};
 pub use error::{Error, ErrorKind, Result};
-pub use frame::{Frame, FrameHeader};
-pub use message::Message;
-pub use message::{combine_fingerprints, fnv1a_64};
+pub use message::{Message, combine_fingerprints, fnv1a_64};
 pub use metrics::{Metered, Metrics, MetricsSnapshot};
 pub use pool::{
     BufferPool, DEFAULT_INITIAL_CAPACITY, DEFAULT_MAX_BUFFERS, DEFAULT_MAX_RETAINED_CAPACITY,
     PoolConfig, PoolStats, PooledBuf,
 };
-pub use transform::{CompressionId, Transform};
 
-/// Re-exported for [`Codec::encode`]'s return type.
+/// Helpers for zerocodec's own crates, not part of the API: they may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::archived::rkyv_message;
+    pub use crate::scratch::with_scratch;
+}
+
+/// Re-exported for [`Encode::encode`]'s return type.
 pub use bytes;
 /// Re-exported so users name the same rkyv the codecs were built against.
 pub use rkyv;
@@ -95,7 +111,8 @@ pub use zerocodec_derive::Message;
 /// # Examples
 ///
 /// ```
-/// use zerocodec::{Codec, Message};
+/// use zerocodec::Message;
+/// use zerocodec::prelude::*;
 /// use zerocodec_codecs::{JsonCodec, RkyvCodec};
 ///
 /// #[zerocodec::message(version = 2)]
@@ -109,10 +126,12 @@ pub use zerocodec_derive::Message;
 /// assert_eq!(Ping::VERSION, 2);
 ///
 /// let ping = Ping { seq: 7, note: "hi".into() };
-/// let json = JsonCodec.encode(&ping)?;
-/// assert_eq!(JsonCodec.decode::<Ping>(&json)?, ping);
-/// let bytes = RkyvCodec::new().encode(&ping)?;
-/// assert_eq!(RkyvCodec::new().access::<Ping>(&bytes)?.seq, 7);
+/// let json = JsonCodec::new();
+/// let text = json.encode(&ping)?;
+/// assert_eq!(json.decode(&text)?, ping);
+/// let rkyv = RkyvCodec::new();
+/// let bytes = rkyv.encode(&ping)?;
+/// assert_eq!(rkyv.access(&bytes)?.seq, 7);
 ///
 /// // The plain derive, for types that pick their own derives:
 /// #[derive(Message)]

@@ -5,26 +5,31 @@
 //! metrics holds `None` and does no work at all. Time measurement is opt-in
 //! ([`Metrics::with_timing`]), since reading the clock costs more than the counting.
 //!
-//! Codecs that know about metrics (the hybrid codec counts fallbacks and legacy decodes)
-//! take an `Arc<Metrics>` themselves; any other codec can be wrapped in [`Metered`], which
-//! counts messages, bytes and errors around it.
+//! Wrap any codec in [`Metered`] to count messages, bytes and errors around it. Events only
+//! one codec has (the hybrid codec's JSON fallbacks and legacy reads) are counted by that
+//! codec, in counters of its own.
 //!
 //! # Examples
 //!
 //! ```
 //! use std::sync::Arc;
-//! use zerocodec::metrics::{Metered, Metrics};
-//! use zerocodec::{Codec, CodecId, EncodeBuf, Result};
+//! use zerocodec::prelude::*;
+//! use zerocodec::{CodecId, EncodeBuf, Metered, Metrics, Result};
 //!
 //! /// A toy codec: a `u32` as 4 little-endian bytes.
 //! struct Le32;
-//! impl Codec<u32> for Le32 {
+//! impl Codec for Le32 {
+//!     type Item = u32;
 //!     fn codec_id(&self) -> CodecId { CodecId::FIRST_PRIVATE }
 //!     fn content_type(&self) -> &'static str { "application/x-le32" }
+//! }
+//! impl Encode for Le32 {
 //!     fn encode_into<B: EncodeBuf>(&self, v: &u32, out: &mut B) -> Result<()> {
 //!         out.extend_from_slice(&v.to_le_bytes());
 //!         Ok(())
 //!     }
+//! }
+//! impl Decode for Le32 {
 //!     fn decode(&self, bytes: &[u8]) -> Result<u32> {
 //!         let word = bytes.try_into().map_err(|_| {
 //!             zerocodec::Error::incomplete("le32", 4, bytes.len())
@@ -53,14 +58,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::archive::{OwnedArchive, ZeroCopy};
+use crate::archived::OwnedArchive;
 use crate::buf::EncodeBuf;
-use crate::codec::{Codec, CodecId, ZeroCopyCodec};
+use crate::codec::{Access, Codec, CodecId, Decode, Encode};
 use crate::error::{ErrorKind, Result};
-use crate::transform::Transform;
 
 /// Number of [`ErrorKind`]s counted separately.
-pub const ERROR_KINDS: usize = ErrorKind::ALL.len();
+const ERROR_KINDS: usize = ErrorKind::ALL.len();
 
 /// Live counters for one codec (or several sharing them). Cheap to update from many threads.
 ///
@@ -75,11 +79,6 @@ pub struct Metrics {
     messages_accessed: AtomicU64,
     bytes_accessed: AtomicU64,
     errors: [AtomicU64; ERROR_KINDS],
-    rkyv_encodes: AtomicU64,
-    fallbacks: AtomicU64,
-    legacy_decodes: AtomicU64,
-    raw_bytes: AtomicU64,
-    stored_bytes: AtomicU64,
     encode_nanos: AtomicU64,
     decode_nanos: AtomicU64,
     timing: bool,
@@ -163,31 +162,6 @@ impl Metrics {
         add(&self.errors[kind.index()], 1);
     }
 
-    /// The primary codec, rkyv, encoded a message.
-    #[inline]
-    pub fn record_rkyv_encode(&self) {
-        add(&self.rkyv_encodes, 1);
-    }
-
-    /// The primary codec failed to encode a message and the JSON fallback was used.
-    #[inline]
-    pub fn record_fallback(&self) {
-        add(&self.fallbacks, 1);
-    }
-
-    /// A header-less legacy message was decoded.
-    #[inline]
-    pub fn record_legacy_decode(&self) {
-        add(&self.legacy_decodes, 1);
-    }
-
-    /// A payload of `raw` bytes was stored as `stored` bytes by a compression transform.
-    #[inline]
-    pub fn record_compression(&self, raw: usize, stored: usize) {
-        add(&self.raw_bytes, raw as u64);
-        add(&self.stored_bytes, stored as u64);
-    }
-
     /// Counts `result`'s error, if any, and passes it on.
     #[inline]
     pub fn track<R>(&self, result: Result<R>) -> Result<R> {
@@ -208,11 +182,6 @@ impl Metrics {
             messages_accessed: get(&self.messages_accessed),
             bytes_accessed: get(&self.bytes_accessed),
             errors: std::array::from_fn(|i| get(&self.errors[i])),
-            rkyv_encodes: get(&self.rkyv_encodes),
-            fallbacks: get(&self.fallbacks),
-            legacy_decodes: get(&self.legacy_decodes),
-            raw_bytes: get(&self.raw_bytes),
-            stored_bytes: get(&self.stored_bytes),
             encode_nanos: self.timing.then(|| get(&self.encode_nanos)),
             decode_nanos: self.timing.then(|| get(&self.decode_nanos)),
         }
@@ -234,6 +203,10 @@ fn elapsed_nanos(since: Instant) -> u64 {
 }
 
 /// A plain copy of a [`Metrics`]' counters.
+///
+/// Later releases may add counters, so the type is `#[non_exhaustive]`: read its fields, and
+/// build one only with [`Metrics::snapshot`] or [`since`](MetricsSnapshot::since).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MetricsSnapshot {
     /// Messages encoded successfully.
@@ -248,18 +221,8 @@ pub struct MetricsSnapshot {
     pub messages_accessed: u64,
     /// Input bytes of those messages.
     pub bytes_accessed: u64,
-    /// Failed operations by [`ErrorKind`], indexed by [`ErrorKind::index`].
-    pub errors: [u64; ERROR_KINDS],
-    /// Messages the hybrid codec encoded with its primary codec, rkyv.
-    pub rkyv_encodes: u64,
-    /// Messages whose rkyv encoding failed, so the JSON fallback was used.
-    pub fallbacks: u64,
-    /// Header-less legacy JSON messages decoded.
-    pub legacy_decodes: u64,
-    /// Payload bytes before compression (frames written through a transform).
-    pub raw_bytes: u64,
-    /// The same payloads' bytes as stored after compression.
-    pub stored_bytes: u64,
+    /// Failed operations by [`ErrorKind`] (read with [`errors_of`](Self::errors_of)).
+    errors: [u64; ERROR_KINDS],
     /// Total time spent encoding, when timing is on.
     pub encode_nanos: Option<u64>,
     /// Total time spent decoding and accessing, when timing is on.
@@ -278,32 +241,6 @@ impl MetricsSnapshot {
         self.errors.iter().sum()
     }
 
-    /// Of the messages the hybrid codec tried to encode with rkyv, the fraction that
-    /// succeeded: `rkyv_encodes / (rkyv_encodes + fallbacks)`. `None` before any attempt.
-    pub fn rkyv_success_rate(&self) -> Option<f64> {
-        ratio(self.rkyv_encodes, self.rkyv_encodes + self.fallbacks)
-    }
-
-    /// Of the same attempts, the fraction that fell back to JSON:
-    /// `fallbacks / (rkyv_encodes + fallbacks)`. `None` before any attempt.
-    pub fn json_fallback_rate(&self) -> Option<f64> {
-        ratio(self.fallbacks, self.rkyv_encodes + self.fallbacks)
-    }
-
-    /// Of the messages read (decoded or accessed), the fraction that were header-less legacy
-    /// JSON.
-    pub fn legacy_rate(&self) -> Option<f64> {
-        ratio(
-            self.legacy_decodes,
-            self.messages_decoded + self.messages_accessed,
-        )
-    }
-
-    /// Stored bytes over raw bytes for compressed payloads (below 1 means smaller).
-    pub fn compression_ratio(&self) -> Option<f64> {
-        ratio(self.stored_bytes, self.raw_bytes)
-    }
-
     /// The counters accumulated since `earlier` (for rates over an interval).
     #[must_use]
     pub fn since(&self, earlier: &MetricsSnapshot) -> MetricsSnapshot {
@@ -317,28 +254,15 @@ impl MetricsSnapshot {
             messages_accessed: d(self.messages_accessed, earlier.messages_accessed),
             bytes_accessed: d(self.bytes_accessed, earlier.bytes_accessed),
             errors: std::array::from_fn(|i| d(self.errors[i], earlier.errors[i])),
-            rkyv_encodes: d(self.rkyv_encodes, earlier.rkyv_encodes),
-            fallbacks: d(self.fallbacks, earlier.fallbacks),
-            legacy_decodes: d(self.legacy_decodes, earlier.legacy_decodes),
-            raw_bytes: d(self.raw_bytes, earlier.raw_bytes),
-            stored_bytes: d(self.stored_bytes, earlier.stored_bytes),
             encode_nanos: dt(self.encode_nanos, earlier.encode_nanos),
             decode_nanos: dt(self.decode_nanos, earlier.decode_nanos),
         }
     }
 }
 
-fn ratio(num: u64, den: u64) -> Option<f64> {
-    (den != 0).then(|| num as f64 / den as f64)
-}
-
 impl fmt::Display for MetricsSnapshot {
     /// One line per group of counters; error kinds that never occurred are left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pct = |r: Option<f64>| match r {
-            Some(r) => format!("{:.1}%", r * 100.0),
-            None => "n/a".to_string(),
-        };
         writeln!(
             f,
             "encoded {} messages / {} bytes; decoded {} messages / {} bytes; accessed {} \
@@ -349,14 +273,6 @@ impl fmt::Display for MetricsSnapshot {
             self.bytes_decoded,
             self.messages_accessed,
             self.bytes_accessed
-        )?;
-        writeln!(
-            f,
-            "rkyv success rate {}, json fallback rate {} ({} fallbacks), legacy json decodes {}",
-            pct(self.rkyv_success_rate()),
-            pct(self.json_fallback_rate()),
-            self.fallbacks,
-            self.legacy_decodes
         )?;
         write!(f, "errors {}", self.total_errors())?;
         for kind in ErrorKind::ALL {
@@ -436,7 +352,9 @@ impl<C> Metered<C> {
     }
 }
 
-impl<T, C: Codec<T>> Codec<T> for Metered<C> {
+impl<C: Codec> Codec for Metered<C> {
+    type Item = C::Item;
+
     #[inline]
     fn codec_id(&self) -> CodecId {
         self.inner.codec_id()
@@ -446,63 +364,38 @@ impl<T, C: Codec<T>> Codec<T> for Metered<C> {
     fn content_type(&self) -> &'static str {
         self.inner.content_type()
     }
+}
 
+impl<C: Encode> Encode for Metered<C> {
     #[inline]
-    fn encode_into<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<()> {
+    fn encode_into<B: EncodeBuf>(&self, item: &C::Item, out: &mut B) -> Result<()> {
         let started = self.metrics.start_timer();
         let start = out.len();
-        let result = self.inner.encode_into(value, out);
+        let result = self.inner.encode_into(item, out);
         self.metrics.record_encode_time(started);
         self.encoded(result, out, start)
-    }
-
-    #[inline]
-    fn decode(&self, bytes: &[u8]) -> Result<T> {
-        let started = self.metrics.start_timer();
-        self.decoded(self.inner.decode(bytes), bytes.len(), started)
-    }
-
-    fn encode_transformed_into<X, B>(&self, value: &T, transform: &X, out: &mut B) -> Result<()>
-    where
-        X: Transform,
-        B: EncodeBuf,
-    {
-        let started = self.metrics.start_timer();
-        let start = out.len();
-        let result = self.inner.encode_transformed_into(value, transform, out);
-        self.metrics.record_encode_time(started);
-        self.encoded(result, out, start)
-    }
-
-    fn decode_transformed<X: Transform>(&self, bytes: &[u8], transform: &X) -> Result<T> {
-        let started = self.metrics.start_timer();
-        let result = self.inner.decode_transformed(bytes, transform);
-        self.decoded(result, bytes.len(), started)
     }
 }
 
-impl<T: ZeroCopy, C: ZeroCopyCodec<T>> ZeroCopyCodec<T> for Metered<C> {
+impl<C: Decode> Decode for Metered<C> {
     #[inline]
-    fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
+    fn decode(&self, bytes: &[u8]) -> Result<C::Item> {
+        let started = self.metrics.start_timer();
+        self.decoded(self.inner.decode(bytes), bytes.len(), started)
+    }
+}
+
+impl<C: Access> Access for Metered<C> {
+    #[inline]
+    fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a rkyv::Archived<C::Item>> {
         let started = self.metrics.start_timer();
         self.accessed(self.inner.access(bytes), bytes.len(), started)
     }
 
-    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
+    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<C::Item>> {
         let started = self.metrics.start_timer();
         let len = bytes.len();
         self.accessed(self.inner.access_owned(bytes), len, started)
-    }
-
-    fn access_transformed<X: Transform>(
-        &self,
-        bytes: Bytes,
-        transform: &X,
-    ) -> Result<OwnedArchive<T>> {
-        let started = self.metrics.start_timer();
-        let len = bytes.len();
-        let result = self.inner.access_transformed(bytes, transform);
-        self.accessed(result, len, started)
     }
 }
 
@@ -511,22 +404,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rates_and_deltas() {
+    fn deltas_and_display() {
         let m = Metrics::new();
-        assert_eq!(m.snapshot().rkyv_success_rate(), None);
-        for _ in 0..3 {
-            m.record_rkyv_encode();
-        }
+        m.record_encode(10);
         let before = m.snapshot();
-        m.record_fallback();
+        m.record_decode(4);
         m.record_error(ErrorKind::Corrupt);
         let snap = m.snapshot();
-        assert_eq!(snap.rkyv_success_rate(), Some(0.75));
-        assert_eq!(snap.json_fallback_rate(), Some(0.25));
         assert_eq!(snap.errors_of(ErrorKind::Corrupt), 1);
+        assert_eq!(snap.total_errors(), 1);
         assert_eq!(snap.encode_nanos, None);
         let delta = snap.since(&before);
-        assert_eq!((delta.rkyv_encodes, delta.fallbacks), (0, 1));
+        assert_eq!((delta.messages_encoded, delta.messages_decoded), (0, 1));
         assert!(snap.to_string().contains("corrupt: 1"), "{snap}");
     }
 

@@ -59,9 +59,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use rkyv::util::AlignedVec;
 
-use crate::archive::{ZeroCopyEncode, serialize_into_vec};
 use crate::buf::{ARCHIVE_ALIGN, EncodeBuf};
-use crate::error::Result;
 
 /// Default [`PoolConfig::max_buffers`].
 pub const DEFAULT_MAX_BUFFERS: usize = 64;
@@ -408,10 +406,9 @@ impl EncodeBuf for PooledBuf {
     fn as_mut_slice(&mut self) -> &mut [u8] {
         self.buf.as_mut_slice()
     }
-    /// Serializes straight into the pooled buffer (through its `AlignedVec`), no copy.
     #[inline]
-    fn append_archive<T: ZeroCopyEncode>(&mut self, value: &T) -> Result<usize> {
-        serialize_into_vec(value, &mut self.buf)
+    fn as_aligned_vec(&mut self) -> Option<&mut AlignedVec> {
+        Some(&mut self.buf)
     }
 }
 
@@ -512,9 +509,7 @@ mod tests {
         assert_eq!(EncodeBuf::len(&b), 2);
         EncodeBuf::reserve(&mut b, 100);
         assert!(b.capacity() >= 102);
-        let n = b.append_archive(&7u64).unwrap();
-        assert_eq!(n, 8);
-        assert_eq!(EncodeBuf::len(&b), 10);
+        assert!(b.as_aligned_vec().is_some_and(|vec| vec.len() == 2));
     }
 
     #[test]

@@ -31,7 +31,7 @@ use zerocodec::Result;
 /// # Examples
 ///
 /// ```
-/// use zerocodec::{Codec, ZeroCopyCodec};
+/// use zerocodec::prelude::*;
 /// use zerocodec_codecs::{AsJson, RkyvCodec};
 ///
 /// #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, Debug, PartialEq)]
@@ -42,11 +42,11 @@ use zerocodec::Result;
 /// }
 ///
 /// let call = Call { method: "add".into(), params: serde_json::json!({"a": 1, "b": [2, 3]}) };
-/// let bytes = RkyvCodec::new().encode(&call)?;
-/// let view = RkyvCodec::new().access::<Call>(&bytes)?;
+/// let codec = RkyvCodec::new();
+/// let bytes = codec.encode(&call)?;
+/// let view = codec.access(&bytes)?;
 /// assert_eq!(view.params.as_str(), r#"{"a":1,"b":[2,3]}"#);
-/// let back = RkyvCodec::new().decode::<Call>(&bytes)?;
-/// assert_eq!(back, call);
+/// assert_eq!(codec.decode(&bytes)?, call);
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]

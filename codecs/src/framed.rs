@@ -1,31 +1,30 @@
-//! Length-delimited tokio-util frame codecs over any zerocodec codec stack.
+//! Length-delimited tokio-util frame codecs over any zerocodec codec.
 //!
-//! Each frame on the stream is a 4-byte big-endian payload length followed by the payload,
-//! the default layout of tokio-util's `LengthDelimitedCodec`, so a peer that frames JSON by
-//! hand with `LengthDelimitedCodec` + serde_json interoperates with a JSON-reading stack
+//! Each frame on the stream is a 4-byte big-endian payload length followed by the payload:
+//! tokio-util's `LengthDelimitedCodec`, which the decoders use, so a peer that frames JSON by
+//! hand with `LengthDelimitedCodec` + serde_json interoperates with a JSON-reading codec
 //! (and, through the hybrid codec, with every zerocodec writer).
 //!
 //! - [`FrameEncoder`] encodes a value straight into the `BytesMut` the transport hands over:
-//!   no intermediate buffer or allocation per message once the transport's buffer has room.
+//!   no intermediate buffer once the transport's buffer has room.
 //! - [`FrameDecoder`] yields owned values; [`ArchivedFrameDecoder`] yields
 //!   [`OwnedArchive`]s, validated once and read in place, so a server can look at a
 //!   request without deserializing it.
 //! - [`FrameCodec`] pairs a decoder and an encoder for `Framed` (the request and response
 //!   types may differ).
 //!
-//! The length prefix is untrusted: it is checked against the maximum frame length
-//! ([`DEFAULT_MAX_FRAME_LEN`] unless configured) *before* any memory is reserved for the
-//! frame. `Ok(None)` from a decoder means more bytes are needed. Errors are
+//! The length prefix is untrusted: `LengthDelimitedCodec` checks it against the maximum frame
+//! length ([`DEFAULT_MAX_FRAME_LEN`] unless configured) *before* any memory is reserved for
+//! the frame. `Ok(None)` from a decoder means more bytes are needed. Errors are
 //! [`zerocodec::Error`]s; a transport that needs `std::io::Error` converts with `From`, which
 //! keeps the kind recoverable.
 
 use std::borrow::Borrow;
 use std::fmt;
-use std::marker::PhantomData;
 
-use tokio_util::bytes::{Buf, BufMut, BytesMut};
-use tokio_util::codec::{Decoder, Encoder};
-use zerocodec::{Codec, Error, ErrorKind, OwnedArchive, Result, ZeroCopy, ZeroCopyCodec};
+use tokio_util::bytes::{BufMut, BytesMut};
+use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
+use zerocodec::{Access, Decode, Encode, Error, ErrorKind, OwnedArchive, Result};
 
 /// Default cap on a frame's payload length: 8 MiB, as tokio-util's `LengthDelimitedCodec`.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 8 * 1024 * 1024;
@@ -33,27 +32,42 @@ pub const DEFAULT_MAX_FRAME_LEN: usize = 8 * 1024 * 1024;
 /// Bytes in the length prefix.
 pub const LENGTH_PREFIX_LEN: usize = 4;
 
-/// Reads the next frame's payload out of `src`, or `Ok(None)` if it is not all there yet.
-fn next_frame(src: &mut BytesMut, max_frame_len: usize) -> Result<Option<BytesMut>> {
-    let Some(prefix) = src.get(..LENGTH_PREFIX_LEN) else {
-        return Ok(None);
-    };
-    let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
-    if len > max_frame_len {
-        return Err(Error::too_large(
-            "frame payload",
-            len as u64,
-            max_frame_len as u64,
-        ));
+/// The stream's framing: `LengthDelimitedCodec` with a 4-byte big-endian length.
+#[derive(Debug, Clone)]
+struct Lengths {
+    codec: LengthDelimitedCodec,
+    max_frame_len: usize,
+}
+
+impl Lengths {
+    fn new(max_frame_len: usize) -> Self {
+        let codec = LengthDelimitedCodec::builder()
+            .length_field_length(LENGTH_PREFIX_LEN)
+            .max_frame_length(max_frame_len)
+            .new_codec();
+        Self {
+            codec,
+            max_frame_len,
+        }
     }
-    let total = LENGTH_PREFIX_LEN + len;
-    if src.len() < total {
-        // Bounded by `max_frame_len`, checked above.
-        src.reserve(total - src.len());
-        return Ok(None);
+
+    /// The next frame's payload, or `Ok(None)` if it is not all there yet.
+    #[inline]
+    fn next(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>> {
+        // The codec's only error is a length over the cap (an `io::Error` wrapping its
+        // `LengthDelimitedCodecError`), reported before anything is reserved.
+        self.codec
+            .decode(src)
+            .map_err(|_| too_long(self.max_frame_len))
     }
-    src.advance(LENGTH_PREFIX_LEN);
-    Ok(Some(src.split_to(len)))
+}
+
+#[cold]
+fn too_long(max_frame_len: usize) -> Error {
+    Error::new(
+        ErrorKind::TooLarge,
+        format!("frame payload: its length prefix exceeds the limit of {max_frame_len} bytes"),
+    )
 }
 
 /// What a decoder returns at the end of the stream: the last item, nothing if the stream ended
@@ -62,136 +76,138 @@ fn at_eof<I>(item: Option<I>, rest: &BytesMut) -> Result<Option<I>> {
     match item {
         Some(item) => Ok(Some(item)),
         None if rest.is_empty() => Ok(None),
-        None => Err(eof_mid_frame(rest.len())),
+        None => Err(Error::new(
+            ErrorKind::Incomplete,
+            format!(
+                "stream ended inside a frame: {} bytes of an unfinished frame remain",
+                rest.len()
+            ),
+        )),
     }
 }
 
-#[cold]
-fn eof_mid_frame(buffered: usize) -> Error {
-    Error::new(
-        ErrorKind::Incomplete,
-        format!("stream ended inside a frame: {buffered} bytes of an unfinished frame remain"),
-    )
-}
-
-macro_rules! frame_settings {
-    () => {
-        /// Caps the payload length a frame may announce.
-        #[must_use]
-        pub fn max_frame_len(mut self, max: usize) -> Self {
-            self.max_frame_len = max.min(u32::MAX as usize);
-            self
+/// The shared half of every frame codec: the codec payloads go through, and the length cap.
+macro_rules! frame_codec {
+    ($(#[$doc:meta])* $name:ident, $field:ident: $ty:ty, $init:expr) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name<C> {
+            codec: C,
+            $field: $ty,
         }
 
-        /// The current payload length cap.
-        pub fn max_frame_length(&self) -> usize {
-            self.max_frame_len
+        impl<C> $name<C> {
+            /// With the default maximum frame length ([`DEFAULT_MAX_FRAME_LEN`]).
+            pub fn new(codec: C) -> Self {
+                Self::with_max_frame_len(codec, DEFAULT_MAX_FRAME_LEN)
+            }
+
+            /// With a cap on the payload length a frame may have (at most `u32::MAX`).
+            pub fn with_max_frame_len(codec: C, max: usize) -> Self {
+                let init: fn(usize) -> $ty = $init;
+                Self {
+                    codec,
+                    $field: init(max.min(u32::MAX as usize)),
+                }
+            }
+
+            /// The codec frame payloads go through.
+            pub fn codec(&self) -> &C {
+                &self.codec
+            }
         }
 
-        /// The codec frame payloads go through.
-        pub fn codec(&self) -> &C {
-            &self.codec
+        impl<C: fmt::Debug> fmt::Debug for $name<C> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("codec", &self.codec)
+                    .field("max_frame_len", &self.max_frame_len())
+                    .finish()
+            }
         }
     };
 }
 
-/// Decodes length-delimited frames into owned values of `T` with codec `C`.
-pub struct FrameDecoder<C, T> {
-    codec: C,
-    max_frame_len: usize,
-    _type: PhantomData<fn() -> T>,
-}
+frame_codec!(
+    /// Decodes length-delimited frames into owned values with codec `C`.
+    FrameDecoder, lengths: Lengths, Lengths::new
+);
+frame_codec!(
+    /// Decodes length-delimited frames into validated zero-copy views ([`OwnedArchive`]).
+    ///
+    /// Each frame is validated once; reading it afterwards is a pointer dereference. On a
+    /// stream, reading costs one pooled copy: frames are laid end to end after 4-byte length
+    /// prefixes, so a payload starts 16-byte aligned in the transport's buffer only by chance
+    /// (it is then shared without a copy).
+    ArchivedFrameDecoder, lengths: Lengths, Lengths::new
+);
+frame_codec!(
+    /// Encodes values with codec `C` as length-delimited frames, straight into the
+    /// transport's buffer. Accepts the codec's item or a reference to it.
+    ///
+    /// The prefix is written here rather than by `LengthDelimitedCodec`'s encoder, which takes
+    /// a finished payload: writing it first lets the codec encode into the transport's buffer
+    /// with no copy. The layout is the same (tests read these frames with
+    /// `LengthDelimitedCodec`).
+    FrameEncoder, max_frame_len: usize, |max| max
+);
 
-impl<C, T> FrameDecoder<C, T> {
-    /// A decoder with the default maximum frame length.
-    pub fn new(codec: C) -> Self {
-        Self {
-            codec,
-            max_frame_len: DEFAULT_MAX_FRAME_LEN,
-            _type: PhantomData,
-        }
+impl<C> FrameDecoder<C> {
+    /// The payload length cap.
+    pub fn max_frame_len(&self) -> usize {
+        self.lengths.max_frame_len
     }
-    frame_settings!();
 }
 
-impl<C: Codec<T>, T> Decoder for FrameDecoder<C, T> {
-    type Item = T;
+impl<C> ArchivedFrameDecoder<C> {
+    /// The payload length cap.
+    pub fn max_frame_len(&self) -> usize {
+        self.lengths.max_frame_len
+    }
+}
+
+impl<C> FrameEncoder<C> {
+    /// The payload length cap.
+    pub fn max_frame_len(&self) -> usize {
+        self.max_frame_len
+    }
+}
+
+impl<C: Decode> Decoder for FrameDecoder<C> {
+    type Item = C::Item;
     type Error = Error;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<T>> {
-        match next_frame(src, self.max_frame_len)? {
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<C::Item>> {
+        match self.lengths.next(src)? {
             Some(frame) => self.codec.decode(&frame).map(Some),
             None => Ok(None),
         }
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<T>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<C::Item>> {
         let item = self.decode(src)?;
         at_eof(item, src)
     }
 }
 
-/// Decodes length-delimited frames into validated zero-copy views ([`OwnedArchive`]).
-///
-/// Each frame is validated once; reading it afterwards is a pointer dereference. The frame's
-/// bytes are frozen out of the transport's buffer without a copy when the payload happens to
-/// be 16-byte aligned, and copied once into an aligned buffer otherwise.
-pub struct ArchivedFrameDecoder<C, T> {
-    codec: C,
-    max_frame_len: usize,
-    _type: PhantomData<fn() -> T>,
-}
-
-impl<C, T> ArchivedFrameDecoder<C, T> {
-    /// A decoder with the default maximum frame length.
-    pub fn new(codec: C) -> Self {
-        Self {
-            codec,
-            max_frame_len: DEFAULT_MAX_FRAME_LEN,
-            _type: PhantomData,
-        }
-    }
-    frame_settings!();
-}
-
-impl<C: ZeroCopyCodec<T>, T: ZeroCopy> Decoder for ArchivedFrameDecoder<C, T> {
-    type Item = OwnedArchive<T>;
+impl<C: Access> Decoder for ArchivedFrameDecoder<C> {
+    type Item = OwnedArchive<C::Item>;
     type Error = Error;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<OwnedArchive<T>>> {
-        match next_frame(src, self.max_frame_len)? {
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>> {
+        match self.lengths.next(src)? {
             Some(frame) => self.codec.access_owned(frame.freeze()).map(Some),
             None => Ok(None),
         }
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<OwnedArchive<T>>> {
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>> {
         let item = self.decode(src)?;
         at_eof(item, src)
     }
 }
 
-/// Encodes values of `T` with codec `C` as length-delimited frames, straight into the
-/// transport's buffer. Accepts `T` or `&T` (anything that borrows as `T`).
-pub struct FrameEncoder<C, T> {
-    codec: C,
-    max_frame_len: usize,
-    _type: PhantomData<fn(T)>,
-}
-
-impl<C, T> FrameEncoder<C, T> {
-    /// An encoder with the default maximum frame length.
-    pub fn new(codec: C) -> Self {
-        Self {
-            codec,
-            max_frame_len: DEFAULT_MAX_FRAME_LEN,
-            _type: PhantomData,
-        }
-    }
-    frame_settings!();
-}
-
-impl<C: Codec<T>, T, I: Borrow<T>> Encoder<I> for FrameEncoder<C, T> {
+impl<C: Encode, I: Borrow<C::Item>> Encoder<I> for FrameEncoder<C> {
     type Error = Error;
 
     fn encode(&mut self, item: I, dst: &mut BytesMut) -> Result<()> {
@@ -225,15 +241,16 @@ impl<C: Codec<T>, T, I: Borrow<T>> Encoder<I> for FrameEncoder<C, T> {
 /// ```
 /// use tokio_util::bytes::BytesMut;
 /// use tokio_util::codec::{Decoder, Encoder};
-/// use zerocodec_codecs::{JsonCodec, SymmetricFrameCodec};
+/// use zerocodec_codecs::{FrameCodec, JsonCodec};
 ///
-/// let mut codec = SymmetricFrameCodec::<_, Vec<u32>>::symmetric(JsonCodec);
+/// let mut codec = FrameCodec::symmetric(JsonCodec::<Vec<u32>>::new());
 /// let mut wire = BytesMut::new();
 /// codec.encode(vec![1, 2, 3], &mut wire)?;
 /// assert_eq!(&wire[..], b"\0\0\0\x07[1,2,3]");
 /// assert_eq!(codec.decode(&mut wire)?, Some(vec![1, 2, 3]));
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
+#[derive(Debug, Clone)]
 pub struct FrameCodec<D, E> {
     decoder: D,
     encoder: E,
@@ -261,22 +278,10 @@ impl<D, E> FrameCodec<D, E> {
     }
 }
 
-/// A [`FrameCodec`] that reads and writes one type `T` with one codec `C`.
-pub type SymmetricFrameCodec<C, T> = FrameCodec<FrameDecoder<C, T>, FrameEncoder<C, T>>;
-
-impl<C: Clone, T> SymmetricFrameCodec<C, T> {
-    /// Reads and writes `T` with one codec.
+impl<C: Clone> FrameCodec<FrameDecoder<C>, FrameEncoder<C>> {
+    /// Reads and writes the items of one codec.
     pub fn symmetric(codec: C) -> Self {
         FrameCodec::new(FrameDecoder::new(codec.clone()), FrameEncoder::new(codec))
-    }
-
-    /// Caps the payload length of frames in both directions.
-    #[must_use]
-    pub fn max_frame_len(self, max: usize) -> Self {
-        FrameCodec::new(
-            self.decoder.max_frame_len(max),
-            self.encoder.max_frame_len(max),
-        )
     }
 }
 
@@ -301,39 +306,5 @@ impl<D, E: Encoder<I, Error = Error>, I> Encoder<I> for FrameCodec<D, E> {
     #[inline]
     fn encode(&mut self, item: I, dst: &mut BytesMut) -> Result<()> {
         self.encoder.encode(item, dst)
-    }
-}
-
-macro_rules! debug_impl {
-    ($name:ident) => {
-        impl<C: fmt::Debug, T> fmt::Debug for $name<C, T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("codec", &self.codec)
-                    .field("max_frame_len", &self.max_frame_len)
-                    .finish()
-            }
-        }
-        impl<C: Clone, T> Clone for $name<C, T> {
-            fn clone(&self) -> Self {
-                Self {
-                    codec: self.codec.clone(),
-                    max_frame_len: self.max_frame_len,
-                    _type: PhantomData,
-                }
-            }
-        }
-    };
-}
-debug_impl!(FrameDecoder);
-debug_impl!(ArchivedFrameDecoder);
-debug_impl!(FrameEncoder);
-
-impl<D: fmt::Debug, E: fmt::Debug> fmt::Debug for FrameCodec<D, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FrameCodec")
-            .field("decoder", &self.decoder)
-            .field("encoder", &self.encoder)
-            .finish()
     }
 }

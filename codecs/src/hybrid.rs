@@ -1,33 +1,30 @@
 //! [`HybridCodec`]: rkyv frames with a JSON fallback, readable beside header-less legacy JSON.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zerocodec::BufferPool;
 use zerocodec::archive;
 use zerocodec::bytes::Bytes;
-use zerocodec::frame::{self, Frame, FrameHeader, FrameWriter};
-use zerocodec::transform::with_scratch;
+use zerocodec::frame::{self, Frame};
 use zerocodec::{
-    Codec, CodecId, CompressionId, EncodeBuf, Error, ErrorKind, Message, Metrics, OwnedArchive,
-    Result, Transform, ZeroCopyCodec, ZeroCopyDecode, ZeroCopyEncode,
+    Access, Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind, Message, OwnedArchive,
+    Result, ZeroCopyDecode,
 };
 
-#[cfg(doc)]
-use crate::JsonCodec;
-use crate::RkyvCodec;
+use crate::compress::compressed_not_accessible;
+use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, frame_options};
+use crate::rkyv::{self, RkyvCodec, ZeroCopyEncode};
 
-/// The MIME type of [`HybridCodec`]'s encoding.
-pub const FRAME_CONTENT_TYPE: &str = "application/x-zerocodec-frame";
-
-/// What a [`HybridCodec`] needs of a message type: a wire identity, serde for JSON, and rkyv
-/// for archives.
+/// What a [`HybridCodec`] needs of a message type to write and read it: a wire identity,
+/// serde for JSON, and rkyv for archives.
 ///
 /// Implemented for every type with all of them; `#[zerocodec::message]` (zerocodec's
-/// `derive` feature) derives them in one line.
+/// `derive` feature) derives them in one line. Each direction needs only part of it:
+/// encoding needs `Serialize` and rkyv's `Serialize`, decoding `Deserialize` and rkyv's
+/// `Deserialize`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot travel in a `HybridCodec`: it is not a complete hybrid message",
     label = "`{Self}` does not implement `HybridMessage`",
@@ -53,42 +50,101 @@ pub enum Primary {
     Json,
 }
 
+/// Counters of what only a [`HybridCodec`] does: rkyv encodes against JSON fallbacks,
+/// header-less legacy reads, and compression. Shared by reference (`Arc`); each event is one
+/// relaxed atomic add, and none is on the path of a raw rkyv frame, so counting never changes
+/// which read path runs. Count messages, bytes and errors by wrapping the codec in
+/// [`Metered`](zerocodec::Metered).
+#[derive(Debug, Default)]
+pub struct HybridMetrics {
+    rkyv_encodes: AtomicU64,
+    fallbacks: AtomicU64,
+    legacy_reads: AtomicU64,
+    raw_bytes: AtomicU64,
+    stored_bytes: AtomicU64,
+}
+
+impl HybridMetrics {
+    /// Zeroed counters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the counters (each read is relaxed).
+    pub fn snapshot(&self) -> HybridSnapshot {
+        let get = |counter: &AtomicU64| counter.load(Relaxed);
+        HybridSnapshot {
+            rkyv_encodes: get(&self.rkyv_encodes),
+            fallbacks: get(&self.fallbacks),
+            legacy_reads: get(&self.legacy_reads),
+            raw_bytes: get(&self.raw_bytes),
+            stored_bytes: get(&self.stored_bytes),
+        }
+    }
+}
+
+/// A plain copy of [`HybridMetrics`]. Later releases may add counters.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HybridSnapshot {
+    /// Messages encoded with the primary codec, rkyv.
+    pub rkyv_encodes: u64,
+    /// Messages whose rkyv encoding failed, so the JSON fallback was used.
+    pub fallbacks: u64,
+    /// Header-less legacy JSON messages read (decoded or accessed).
+    pub legacy_reads: u64,
+    /// Payload bytes before compression, of frames written with compression on.
+    pub raw_bytes: u64,
+    /// The same payloads' bytes as stored.
+    pub stored_bytes: u64,
+}
+
+impl HybridSnapshot {
+    /// Of the rkyv encode attempts, the fraction that fell back to JSON; `None` before any.
+    pub fn json_fallback_rate(&self) -> Option<f64> {
+        let attempts = self.rkyv_encodes + self.fallbacks;
+        (attempts != 0).then(|| self.fallbacks as f64 / attempts as f64)
+    }
+
+    /// Stored bytes over raw bytes for compressed payloads (below 1 means smaller); `None`
+    /// before any.
+    pub fn compression_ratio(&self) -> Option<f64> {
+        (self.raw_bytes != 0).then(|| self.stored_bytes as f64 / self.raw_bytes as f64)
+    }
+}
+
 /// One message type on one wire in rkyv *and* JSON, framed by zerocodec's tagged header
 /// ([`zerocodec::frame`], `docs/wire-format.md`).
 ///
 /// **Encoding** writes a frame: header, then the payload from the primary codec (rkyv by
 /// default). When rkyv fails to encode a value (a `with` wrapper refusing it, say), the value
 /// is written as JSON instead and the fallback is counted. The header records the type's
-/// [`Message::SCHEMA_FINGERPRINT`] (unless turned off) and, when turned on, a CRC-32C of the
-/// frame.
+/// [`Message::SCHEMA_FINGERPRINT`] (unless turned off), the compression, and, when turned on,
+/// a CRC-32C of the frame.
 ///
-/// **Decoding** dispatches on the header's codec id. Input whose first byte is not the frame
-/// magic is header-less legacy JSON (the magic can never begin a JSON text, so this is
-/// certain, not a guess) and is decoded with [`JsonCodec`]. A reader rejects, each with its
-/// own [`ErrorKind`]: an unknown version (`UnknownVersion`) or codec (`UnknownCodec`), lengths
+/// **Decoding** reads whatever the header names: an rkyv or JSON payload, stored raw or
+/// compressed with any algorithm this build has (the dictionary looked up in the
+/// [registry](Self::with_dictionaries)). Input whose first byte is not the frame magic is
+/// header-less legacy JSON (the magic can never begin a JSON text, so this is certain, not a
+/// guess). A reader rejects, each with its own [`ErrorKind`]: an unknown version
+/// (`UnknownVersion`), codec (`UnknownCodec`) or compression (`UnknownCompression`), lengths
 /// that overrun the input (`Incomplete`), a bad checksum (`ChecksumMismatch`), and a frame
 /// written for another type (`TypeMismatch`, naming the expected type and both fingerprints).
 /// Frames without a fingerprint are accepted for any type.
 ///
-/// **Zero-copy**: [`access`](ZeroCopyCodec::access) returns the archived payload borrowed from
-/// the frame when the payload is 16-byte aligned (it is whenever the frame buffer is, since
-/// the header of a raw payload is padded to 16 or 32 bytes) and fails with
-/// [`ErrorKind::Unaligned`] otherwise.
-/// [`access_owned`](ZeroCopyCodec::access_owned) shares aligned `Bytes` and copies unaligned
-/// ones once. A JSON payload (framed or legacy) has no archive to borrow: `access` fails with
-/// [`ErrorKind::Unsupported`], and `access_owned` decodes the JSON and re-encodes it as an
-/// owned archive, so a reader can use `access_owned` on every message during a migration.
-///
-/// **Compression**: the hooks [`Codec::encode_transformed_into`],
-/// [`Codec::decode_transformed`] and [`ZeroCopyCodec::access_transformed`] record the
-/// compression id, dictionary id and uncompressed length in the frame header (not in the
-/// default transform prefix). A payload the transform stores raw stays readable in place.
+/// **Zero-copy**: [`access`](Access::access) borrows the archived payload of a raw rkyv frame
+/// (16-byte aligned whenever the frame is: the header of a raw payload is padded to 16 or 32
+/// bytes). A JSON or compressed payload has no archive to borrow: `access` fails with
+/// [`ErrorKind::Unsupported`]. [`access_owned`](Access::access_owned) reads every frame:
+/// it shares aligned `Bytes`, decompresses once into a pooled buffer, and decodes JSON and
+/// re-encodes it as an archive, so a reader can use it on every message during a migration.
 ///
 /// # Examples
 ///
 /// ```
-/// use zerocodec::{Codec, Message, ZeroCopyCodec};
-/// use zerocodec_codecs::{HybridCodec, JsonCodec};
+/// use zerocodec::Message;
+/// use zerocodec::prelude::*;
+/// use zerocodec_codecs::{Compression, HybridCodec, JsonCodec};
 ///
 /// #[derive(serde::Serialize, serde::Deserialize, rkyv::Archive, rkyv::Serialize,
 ///          rkyv::Deserialize, Debug, PartialEq)]
@@ -102,87 +158,63 @@ pub enum Primary {
 /// let frame = codec.encode(&Ping { seq: 7 })?; // 16-byte aligned `Bytes`
 /// assert_eq!(codec.access(&frame)?.seq, 7); // read in place, no copy
 ///
-/// let legacy = JsonCodec.encode(&Ping { seq: 8 })?; // an old writer
+/// let legacy = JsonCodec::new().encode(&Ping { seq: 8 })?; // an old writer
 /// assert_eq!(codec.decode(&legacy)?, Ping { seq: 8 });
+///
+/// let zstd = HybridCodec::new().with_compression(Compression::zstd());
+/// let packed = zstd.encode(&Ping { seq: 9 })?;
+/// assert_eq!(codec.decode(&packed)?, Ping { seq: 9 }); // any reader reads any compression
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
 pub struct HybridCodec<T> {
-    rkyv: RkyvCodec,
+    rkyv: RkyvCodec<T>,
     primary: Primary,
-    checksum: bool,
     fingerprint: bool,
-    version: u8,
     accept_legacy: bool,
-    metrics: Option<Arc<Metrics>>,
-    _type: PhantomData<fn() -> T>,
+    frame: FrameLayer,
+    metrics: Option<Arc<HybridMetrics>>,
 }
 
 impl<T> HybridCodec<T> {
     /// rkyv primary with JSON fallback, fingerprint on (a 16-byte header on a raw payload,
-    /// 15 to 19 bytes on a small compressed one), checksum off, legacy JSON accepted, no
-    /// metrics, frames of the current format version ([`frame::VERSION`]).
+    /// 15 to 19 bytes on a small compressed one), checksum off, no compression, legacy JSON
+    /// accepted, no metrics.
     ///
     /// The checksum is off by default because it is the header's main cost on small messages
-    /// (a CRC-32C over the whole frame: about +20 ns per encode and +16 ns per access on a
-    /// 160-byte ChatMessage frame, where the rest of the header costs about +8 ns and +15 ns;
-    /// `cargo bench --bench header`), and most deployments already have one below (TCP) or
-    /// above (a checksummed batch). Turn it on with
+    /// (a CRC-32C over the whole frame), and most deployments already have one below (TCP) or
+    /// above (a checksummed batch); `cargo bench --bench header` measures it. Turn it on with
     /// [`with_checksum`](Self::with_checksum) for storage or untrusted links.
     pub const fn new() -> Self {
         Self {
             rkyv: RkyvCodec::new(),
             primary: Primary::Rkyv,
-            checksum: false,
             fingerprint: true,
-            version: frame::VERSION,
             accept_legacy: true,
+            frame: FrameLayer::new(false),
             metrics: None,
-            _type: PhantomData,
         }
     }
 
     /// The smallest header: no checksum, no fingerprint (16 bytes on a raw payload).
     pub const fn compact() -> Self {
-        Self::new().with_checksum(false).with_fingerprint(false)
+        let mut codec = Self::new();
+        codec.fingerprint = false;
+        codec
     }
 
-    /// Writes a CRC-32C of each frame (off by default; readers always verify one that is
-    /// present).
-    #[must_use]
-    pub const fn with_checksum(mut self, on: bool) -> Self {
-        self.checksum = on;
-        self
-    }
+    frame_options!();
 
     /// Writes the type's schema fingerprint in each frame (on by default; readers always check
     /// one that is present).
     #[must_use]
-    pub const fn with_fingerprint(mut self, on: bool) -> Self {
+    pub fn with_fingerprint(mut self, on: bool) -> Self {
         self.fingerprint = on;
         self
     }
 
-    /// Writes frames in format `version` (one of [`frame::VERSIONS`]; the current one,
-    /// [`frame::VERSION`], by default). Readers read every version whatever this says: pin
-    /// writers to version 1 only while readers that know nothing newer are still deployed.
-    ///
-    /// # Panics
-    ///
-    /// If `version` is not one of [`frame::VERSIONS`].
-    #[must_use]
-    pub const fn with_format_version(mut self, version: u8) -> Self {
-        self.version = frame::writable_version(version);
-        self
-    }
-
-    /// The frame format version this codec writes.
-    pub const fn format_version(&self) -> u8 {
-        self.version
-    }
-
     /// Chooses the codec tried first when encoding.
     #[must_use]
-    pub const fn with_primary(mut self, primary: Primary) -> Self {
+    pub fn with_primary(mut self, primary: Primary) -> Self {
         self.primary = primary;
         self
     }
@@ -190,33 +222,41 @@ impl<T> HybridCodec<T> {
     /// Accepts header-less legacy JSON when decoding (on by default). When off, such input
     /// is rejected with [`ErrorKind::Corrupt`].
     #[must_use]
-    pub const fn with_legacy_json(mut self, on: bool) -> Self {
+    pub fn with_legacy_json(mut self, on: bool) -> Self {
         self.accept_legacy = on;
         self
     }
 
-    /// Uses `rkyv` (for example with another validation depth) for rkyv payloads.
+    /// Caps how deeply nested an rkyv payload may be when validated
+    /// ([`RkyvCodec::with_max_depth`]).
     #[must_use]
-    pub const fn with_rkyv(mut self, rkyv: RkyvCodec) -> Self {
-        self.rkyv = rkyv;
+    pub fn with_max_depth(mut self, max_depth: usize) -> Self {
+        self.rkyv = self.rkyv.with_max_depth(max_depth);
         self
     }
 
-    /// Counts every operation in `metrics` (one relaxed atomic add per counter and event).
+    /// Counts fallbacks, legacy reads and compression in `metrics`.
     #[must_use]
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+    pub fn with_metrics(mut self, metrics: Arc<HybridMetrics>) -> Self {
         self.metrics = Some(metrics);
         self
     }
 
     /// The counters, when metrics are on.
-    pub fn metrics(&self) -> Option<&Arc<Metrics>> {
+    pub fn metrics(&self) -> Option<&Arc<HybridMetrics>> {
         self.metrics.as_ref()
     }
 
     /// The primary codec.
     pub const fn primary(&self) -> Primary {
         self.primary
+    }
+
+    #[inline]
+    fn count(&self, counter: impl FnOnce(&HybridMetrics) -> &AtomicU64) {
+        if let Some(m) = &self.metrics {
+            counter(m).fetch_add(1, Relaxed);
+        }
     }
 }
 
@@ -231,12 +271,10 @@ impl<T> Clone for HybridCodec<T> {
         Self {
             rkyv: self.rkyv,
             primary: self.primary,
-            checksum: self.checksum,
             fingerprint: self.fingerprint,
-            version: self.version,
             accept_legacy: self.accept_legacy,
+            frame: self.frame.clone(),
             metrics: self.metrics.clone(),
-            _type: PhantomData,
         }
     }
 }
@@ -246,53 +284,32 @@ impl<T> fmt::Debug for HybridCodec<T> {
         f.debug_struct("HybridCodec")
             .field("type", &std::any::type_name::<T>())
             .field("primary", &self.primary)
-            .field("checksum", &self.checksum)
             .field("fingerprint", &self.fingerprint)
-            .field("format_version", &self.version)
             .field("accept_legacy", &self.accept_legacy)
+            .field("max_depth", &self.rkyv.max_depth())
+            .field("frame", &self.frame)
             .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
 
-/// What a checked input turned out to be.
-enum Opened<'a> {
-    /// Header-less legacy JSON.
-    Legacy(&'a [u8]),
-    /// A frame whose structure, checksum, codec and fingerprint were checked.
-    Framed(Frame<'a>),
-}
-
-impl<T: HybridMessage> HybridCodec<T> {
-    /// [`Codec::decode`] with the type named at the call.
-    ///
-    /// # Errors
-    ///
-    /// As [`Codec::decode`].
+impl<T: Message> HybridCodec<T> {
+    /// The fingerprint this codec writes, and a raw frame it reads on the fast path carries.
     #[inline]
-    pub fn decode(&self, bytes: &[u8]) -> Result<T> {
-        <Self as Codec<T>>::decode(self, bytes)
+    fn own_fingerprint(&self) -> Option<u64> {
+        self.fingerprint.then_some(T::SCHEMA_FINGERPRINT)
     }
 
-    /// [`ZeroCopyCodec::access`] with the type named at the call.
-    ///
-    /// # Errors
-    ///
-    /// As [`ZeroCopyCodec::access`].
-    #[inline]
-    pub fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
-        <Self as ZeroCopyCodec<T>>::access(self, bytes)
+    /// The payload of `bytes` when it is the raw rkyv frame this codec writes: one comparison
+    /// with the header it must have ([`Frame::raw_payload`]). Anything else takes the full
+    /// path, which reads every frame and names what is wrong.
+    #[inline(always)]
+    fn raw_rkyv_payload<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+        Frame::raw_payload(bytes, CodecId::RKYV, self.own_fingerprint())
     }
 
-    /// Parses and checks the header, the lengths, the checksum, the codec and the fingerprint.
-    #[inline]
-    fn open<'a>(&self, bytes: &'a [u8]) -> Result<Opened<'a>> {
-        if !frame::is_frame(bytes) {
-            if !self.accept_legacy {
-                return Err(legacy_refused(bytes));
-            }
-            return Ok(Opened::Legacy(bytes));
-        }
+    /// Parses a frame and checks its codec and fingerprint.
+    fn open<'a>(&self, bytes: &'a [u8]) -> Result<Frame<'a>> {
         let frame = Frame::parse(bytes)?;
         let header = frame.header();
         if header.codec != CodecId::RKYV && header.codec != CodecId::JSON {
@@ -303,25 +320,36 @@ impl<T: HybridMessage> HybridCodec<T> {
                 return Err(fingerprint_mismatch::<T>(found));
             }
         }
-        Ok(Opened::Framed(frame))
+        Ok(frame)
     }
 
-    /// Encodes the payload with the primary codec, falling back to JSON.
-    fn encode_payload<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<CodecId> {
-        if self.primary == Primary::Json {
+    /// Header-less input, when this codec accepts legacy JSON (counted).
+    fn legacy<'a>(&self, bytes: &'a [u8]) -> Result<&'a [u8]> {
+        if !self.accept_legacy {
+            return Err(legacy_refused(bytes));
+        }
+        self.count(|m| &m.legacy_reads);
+        Ok(bytes)
+    }
+}
+
+/// A value as a hybrid payload: rkyv, or JSON.
+struct HybridPayload<'a, T>(&'a HybridCodec<T>, &'a T);
+
+impl<T: Message + Serialize + ZeroCopyEncode> Payload for HybridPayload<'_, T> {
+    #[inline]
+    fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
+        let HybridPayload(codec, value) = *self;
+        if codec.primary == Primary::Json {
             return crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON);
         }
-        match self.rkyv.encode_into(value, out) {
-            Ok(()) => {
-                if let Some(m) = &self.metrics {
-                    m.record_rkyv_encode();
-                }
+        match rkyv::serialize(value, out) {
+            Ok(_) => {
+                codec.count(|m| &m.rkyv_encodes);
                 Ok(CodecId::RKYV)
             }
             Err(rkyv_err) => {
-                if let Some(m) = &self.metrics {
-                    m.record_fallback();
-                }
+                codec.count(|m| &m.fallbacks);
                 crate::json::encode_into(value, out, T::NAME).map_err(|json_err| {
                     Error::new(
                         ErrorKind::Encode,
@@ -338,135 +366,134 @@ impl<T: HybridMessage> HybridCodec<T> {
             }
         }
     }
+}
 
-    fn header_for(&self, codec: CodecId) -> FrameHeader {
-        let mut header = FrameHeader::new(codec).with_version(self.version);
-        if self.checksum {
-            header = header.with_checksum();
-        }
-        if self.fingerprint {
-            header = header.with_fingerprint(T::SCHEMA_FINGERPRINT);
-        }
-        header
-    }
+impl<T> Codec for HybridCodec<T> {
+    type Item = T;
 
-    /// The hottest path of the read methods: the payload of a raw rkyv frame as this codec
-    /// writes it (version 2, no checksum, the fingerprint if this codec sets it), recognized
-    /// by one comparison with the header it must have, when metrics are off (they are
-    /// counted on the full path). Any other frame goes to the `*_full` methods below.
-    #[inline(always)]
-    fn default_payload<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
-        if self.metrics.is_some() || self.checksum || self.version != 2 {
-            return None;
-        }
-        let fingerprint = self.fingerprint.then_some(T::SCHEMA_FINGERPRINT);
-        Frame::raw_v2_payload(bytes, CodecId::RKYV, fingerprint)
-    }
-
-    /// The next fastest path: where the payload of a valid version 2 frame holding a raw
-    /// rkyv or JSON payload of this type starts (it runs to the end), and which of the two it
-    /// is, when metrics are off. `None` sends the caller to the full path, which reads
-    /// everything else and names what is wrong; all paths give the same results
-    /// (tests/hybrid.rs checks).
-    #[inline(always)]
-    fn valid_payload(&self, bytes: &[u8]) -> Option<(CodecId, usize)> {
-        if self.metrics.is_some() {
-            return None;
-        }
-        let frame = Frame::parse_valid(bytes)?;
-        let header = frame.header();
-        let ours = (header.codec == CodecId::RKYV || header.codec == CodecId::JSON)
-            && !header.is_compressed()
-            && header
-                .fingerprint
-                .is_none_or(|f| f == T::SCHEMA_FINGERPRINT);
-        ours.then_some((header.codec, header.len()))
-    }
-
-    // The other read paths, out of line so that the default path keeps its registers (and
-    // skips a prologue saving them) on every call.
-
-    #[inline(never)]
-    fn decode_full(&self, bytes: &[u8]) -> Result<T> {
-        if let Some((codec, start)) = self.valid_payload(bytes) {
-            return self.decode_payload(codec, &bytes[start..]);
-        }
-        self.observe_decode(bytes.len(), || match self.open(bytes)? {
-            Opened::Legacy(json) => Ok((decode_json::<T>(json, true)?, true)),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression != CompressionId::NONE {
-                    return Err(compressed_without_transform(header));
-                }
-                Ok((self.decode_payload(header.codec, frame.payload())?, false))
-            }
-        })
-    }
-
-    #[inline(never)]
-    fn access_full<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
-        // A JSON payload takes the full path, which says it cannot be borrowed.
-        if let Some((CodecId::RKYV, start)) = self.valid_payload(bytes) {
-            return archive::access_with_depth::<T>(&bytes[start..], self.rkyv.max_depth());
-        }
-        self.observe_access(bytes.len(), || match self.open(bytes)? {
-            Opened::Legacy(_) => Err(json_not_accessible("header-less legacy JSON")),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression != CompressionId::NONE {
-                    return Err(compressed_without_transform(header));
-                }
-                if header.codec == CodecId::JSON {
-                    return Err(json_not_accessible("a JSON payload"));
-                }
-                let view = archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth())?;
-                Ok((view, false))
-            }
-        })
-    }
-
-    #[inline(never)]
-    fn access_owned_full(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
-        if let Some((codec, start)) = self.valid_payload(&bytes) {
-            let range = start..bytes.len();
-            return self.archive_payload(codec, bytes.clone(), range);
-        }
-        self.observe_access(bytes.len(), || match self.open(&bytes)? {
-            Opened::Legacy(json) => Ok((self.archive_json(json, true)?, true)),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression != CompressionId::NONE {
-                    return Err(compressed_without_transform(header));
-                }
-                let range = header.payload_range();
-                Ok((
-                    self.archive_payload(header.codec, bytes.clone(), range)?,
-                    false,
-                ))
-            }
-        })
-    }
-
-    /// Room for the header of a raw payload (JSON and rkyv headers are the same length).
     #[inline]
-    fn header_len(&self) -> usize {
-        if self.version == 2 && !self.checksum {
-            // With or without the fingerprint, under 256 MiB (`reserve_len`'s assumption);
-            // a shortcut past building the header, which stays the definition.
-            debug_assert_eq!(self.header_for(CodecId::RKYV).reserve_len(), 16);
-            16
+    fn codec_id(&self) -> CodecId {
+        CodecId::FRAME
+    }
+
+    #[inline]
+    fn content_type(&self) -> &'static str {
+        FRAME_CONTENT_TYPE
+    }
+}
+
+impl<T: Message + Serialize + ZeroCopyEncode> Encode for HybridCodec<T> {
+    #[inline]
+    fn encode_into<B: EncodeBuf>(&self, item: &T, out: &mut B) -> Result<()> {
+        let written = self
+            .frame
+            .write(&HybridPayload(self, item), self.own_fingerprint(), out)
+            .map_err(named::<T>)?;
+        if let Some(m) = &self.metrics {
+            if !self.frame.compressor.is_none() {
+                m.raw_bytes.fetch_add(written.raw_len as u64, Relaxed);
+                m.stored_bytes.fetch_add(written.stored_len as u64, Relaxed);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: Message + DeserializeOwned + ZeroCopyDecode> Decode for HybridCodec<T> {
+    #[inline]
+    fn decode(&self, bytes: &[u8]) -> Result<T> {
+        if let Some(payload) = self.raw_rkyv_payload(bytes) {
+            return self.rkyv.decode(payload).map_err(named::<T>);
+        }
+        self.decode_other(bytes).map_err(named::<T>)
+    }
+}
+
+impl<T: Message + DeserializeOwned + ZeroCopyDecode> HybridCodec<T> {
+    // The other read paths, out of line so that the raw rkyv path keeps its registers (and
+    // skips a prologue saving them) on every call.
+    #[inline(never)]
+    fn decode_other(&self, bytes: &[u8]) -> Result<T> {
+        if !frame::is_frame(bytes) {
+            return decode_json::<T>(self.legacy(bytes)?, true);
+        }
+        let frame = self.open(bytes)?;
+        let codec = frame.header().codec;
+        self.frame.read(&frame, |payload| {
+            if codec == CodecId::RKYV {
+                self.rkyv.decode(payload)
+            } else {
+                decode_json::<T>(payload, false)
+            }
+        })
+    }
+}
+
+impl<T: Message + DeserializeOwned + ZeroCopyEncode> Access for HybridCodec<T> {
+    #[inline]
+    fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
+        if let Some(payload) = self.raw_rkyv_payload(bytes) {
+            return archive::access_with_depth::<T>(payload, self.rkyv.max_depth())
+                .map_err(named::<T>);
+        }
+        self.access_other(bytes).map_err(named::<T>)
+    }
+
+    #[inline]
+    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
+        if let Some(payload) = self.raw_rkyv_payload(&bytes) {
+            let start = bytes.len() - payload.len();
+            return self.archive_rkyv(bytes.slice(start..)).map_err(named::<T>);
+        }
+        self.access_owned_other(bytes).map_err(named::<T>)
+    }
+}
+
+impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
+    #[inline(never)]
+    fn access_other<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
+        if !frame::is_frame(bytes) {
+            if !self.accept_legacy {
+                return Err(legacy_refused(bytes));
+            }
+            return Err(json_not_accessible("header-less legacy JSON"));
+        }
+        let frame = self.open(bytes)?;
+        if frame.header().is_compressed() {
+            return Err(compressed_not_accessible(&frame));
+        }
+        if frame.header().codec == CodecId::JSON {
+            return Err(json_not_accessible("a JSON payload"));
+        }
+        archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth())
+    }
+
+    #[inline(never)]
+    fn access_owned_other(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
+        if !frame::is_frame(&bytes) {
+            return self.archive_json(self.legacy(&bytes)?, true);
+        }
+        let frame = self.open(&bytes)?;
+        let header = frame.header();
+        if header.is_compressed() {
+            let buf = self.frame.decompress_pooled(&frame)?;
+            return if header.codec == CodecId::RKYV {
+                OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
+            } else {
+                self.archive_json(&buf, false)
+            };
+        }
+        if header.codec == CodecId::RKYV {
+            self.archive_rkyv(bytes.slice(header.payload_range()))
         } else {
-            self.header_for(CodecId::RKYV).reserve_len()
+            self.archive_json(frame.payload(), false)
         }
     }
 
-    /// Decodes a raw (decompressed) payload written by `codec`.
-    fn decode_payload(&self, codec: CodecId, payload: &[u8]) -> Result<T> {
-        if codec == CodecId::RKYV {
-            Codec::<T>::decode(&self.rkyv, payload)
-        } else {
-            decode_json::<T>(payload, false)
-        }
+    /// The owned archive of a raw rkyv payload: shared when aligned, else one pooled copy.
+    #[inline]
+    fn archive_rkyv(&self, payload: Bytes) -> Result<OwnedArchive<T>> {
+        OwnedArchive::from_bytes_in(payload, self.rkyv.max_depth(), self.frame.pool())
     }
 
     /// The archive of a JSON text: decoded, then re-encoded once as an owned archive.
@@ -476,88 +503,11 @@ impl<T: HybridMessage> HybridCodec<T> {
     /// instead, never as an encode error on a read path.
     fn archive_json(&self, json: &[u8], legacy: bool) -> Result<OwnedArchive<T>> {
         let value: T = decode_json::<T>(json, legacy)?;
-        let mut buf = BufferPool::global().take();
-        if let Err(err) = self.rkyv.encode_into(&value, &mut buf) {
+        let mut buf = self.frame.pool().take();
+        if let Err(err) = rkyv::serialize(&value, &mut buf) {
             return Err(not_archivable::<T>(&err));
         }
-        OwnedArchive::from_pooled_with_depth(buf, self.rkyv.max_depth())
-    }
-
-    /// The owned archive of a raw payload at `range` inside `bytes`.
-    fn archive_payload(
-        &self,
-        codec: CodecId,
-        bytes: Bytes,
-        range: std::ops::Range<usize>,
-    ) -> Result<OwnedArchive<T>> {
-        if codec == CodecId::RKYV {
-            self.rkyv.access_owned(bytes.slice(range))
-        } else {
-            self.archive_json(&bytes[range], false)
-        }
-    }
-
-    /// Runs an encode, counting it when metrics are on.
-    #[inline]
-    fn observe_encode<B: EncodeBuf>(
-        &self,
-        out: &mut B,
-        encode: impl FnOnce(&mut B) -> Result<()>,
-    ) -> Result<()> {
-        let Some(m) = &self.metrics else {
-            return encode(out);
-        };
-        let timer = m.start_timer();
-        let start = out.len();
-        let result = encode(out);
-        m.record_encode_time(timer);
-        if result.is_ok() {
-            m.record_encode(out.len() - start);
-        }
-        m.track(result)
-    }
-
-    /// Runs a decode of `len` input bytes, counting it when metrics are on. `decode` returns
-    /// the value and whether the input was legacy JSON.
-    #[inline]
-    fn observe_decode<R>(
-        &self,
-        len: usize,
-        decode: impl FnOnce() -> Result<(R, bool)>,
-    ) -> Result<R> {
-        self.observe_read(len, Metrics::record_decode, decode)
-    }
-
-    /// [`observe_decode`](Self::observe_decode) for an access, counted apart from decodes.
-    #[inline]
-    fn observe_access<R>(
-        &self,
-        len: usize,
-        access: impl FnOnce() -> Result<(R, bool)>,
-    ) -> Result<R> {
-        self.observe_read(len, Metrics::record_access, access)
-    }
-
-    #[inline]
-    fn observe_read<R>(
-        &self,
-        len: usize,
-        record: fn(&Metrics, usize),
-        read: impl FnOnce() -> Result<(R, bool)>,
-    ) -> Result<R> {
-        let Some(m) = &self.metrics else {
-            return read().map(|(value, _)| value);
-        };
-        let timer = m.start_timer();
-        let result = read();
-        m.record_decode_time(timer);
-        if let Ok((_, legacy)) = &result {
-            record(m, len);
-            if *legacy {
-                m.record_legacy_decode();
-            }
-        }
-        m.track(result.map(|(value, _)| value))
+        OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
     }
 }
 
@@ -571,7 +521,7 @@ fn named<T: Message>(err: Error) -> Error {
 /// Decodes a JSON text (a frame's JSON payload, or header-less legacy input) as a `T`, naming
 /// the message (not the Rust type) in errors, as the frame errors do.
 #[inline]
-fn decode_json<T: HybridMessage>(json: &[u8], legacy: bool) -> Result<T> {
+fn decode_json<T: Message + DeserializeOwned>(json: &[u8], legacy: bool) -> Result<T> {
     serde_json::from_slice(json).map_err(|err| json_error::<T>(json, legacy, err))
 }
 
@@ -662,18 +612,6 @@ fn fingerprint_mismatch<T: Message>(found: u64) -> Error {
 }
 
 #[cold]
-fn compressed_without_transform(header: &FrameHeader) -> Error {
-    Error::new(
-        ErrorKind::UnknownCompression,
-        format!(
-            "frame payload is compressed with algorithm {}: expected a raw payload here; read \
-             compressed frames through a compression layer (decode_transformed)",
-            header.compression
-        ),
-    )
-}
-
-#[cold]
 fn json_not_accessible(what: &str) -> Error {
     Error::new(
         ErrorKind::Unsupported,
@@ -682,150 +620,4 @@ fn json_not_accessible(what: &str) -> Error {
              (which re-encodes it) or decode"
         ),
     )
-}
-
-impl<T: HybridMessage> Codec<T> for HybridCodec<T> {
-    #[inline]
-    fn codec_id(&self) -> CodecId {
-        CodecId::FRAME
-    }
-
-    #[inline]
-    fn content_type(&self) -> &'static str {
-        FRAME_CONTENT_TYPE
-    }
-
-    fn encode_into<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<()> {
-        self.observe_encode(out, |out| {
-            let writer = FrameWriter::begin(out, self.header_len());
-            match self.encode_payload(value, out) {
-                Ok(codec) => writer.finish(out, self.header_for(codec)).map(drop),
-                Err(err) => {
-                    writer.abort(out);
-                    Err(err)
-                }
-            }
-        })
-        .map_err(named::<T>)
-    }
-
-    fn decode(&self, bytes: &[u8]) -> Result<T> {
-        if let Some(payload) = self.default_payload(bytes) {
-            return Codec::<T>::decode(&self.rkyv, payload).map_err(named::<T>);
-        }
-        self.decode_full(bytes).map_err(named::<T>)
-    }
-
-    fn encode_transformed_into<X, B>(&self, value: &T, transform: &X, out: &mut B) -> Result<()>
-    where
-        X: Transform,
-        B: EncodeBuf,
-    {
-        self.observe_encode(out, |out| {
-            with_scratch(|scratch| {
-                let codec = self.encode_payload(value, scratch)?;
-                let raw_len = u32::try_from(scratch.len()).map_err(|_| {
-                    Error::too_large(
-                        "frame payload",
-                        scratch.len() as u64,
-                        frame::MAX_PAYLOAD_LEN as u64,
-                    )
-                })?;
-                // Room for the header of a payload compressed to at most its raw length (the
-                // policy stores it raw otherwise); `finish` moves the payload once if the
-                // header turns out shorter (or, stored raw, padded).
-                let reserve = self
-                    .header_for(codec)
-                    .reserve_len_compressed(transform.dictionary_id(), raw_len);
-                let writer = FrameWriter::begin(out, reserve);
-                let compression = match transform.compress_into(scratch, out) {
-                    Ok(id) => id,
-                    Err(err) => {
-                        writer.abort(out);
-                        return Err(err);
-                    }
-                };
-                let header = self.header_for(codec).with_compression(
-                    compression,
-                    transform.dictionary_id(),
-                    raw_len,
-                );
-                let written = writer.finish(out, header)?;
-                if let Some(m) = &self.metrics {
-                    m.record_compression(scratch.len(), written.payload_len as usize);
-                }
-                Ok(())
-            })
-        })
-        .map_err(named::<T>)
-    }
-
-    fn decode_transformed<X: Transform>(&self, bytes: &[u8], transform: &X) -> Result<T> {
-        self.observe_decode(bytes.len(), || match self.open(bytes)? {
-            Opened::Legacy(json) => Ok((decode_json::<T>(json, true)?, true)),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression == CompressionId::NONE {
-                    return Ok((self.decode_payload(header.codec, frame.payload())?, false));
-                }
-                let value = with_scratch(|scratch| {
-                    frame::decompress_payload(&frame, transform, scratch)?;
-                    self.decode_payload(header.codec, scratch)
-                })?;
-                Ok((value, false))
-            }
-        })
-        .map_err(named::<T>)
-    }
-}
-
-impl<T: HybridMessage> ZeroCopyCodec<T> for HybridCodec<T> {
-    fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
-        if let Some(payload) = self.default_payload(bytes) {
-            return archive::access_with_depth::<T>(payload, self.rkyv.max_depth())
-                .map_err(named::<T>);
-        }
-        self.access_full(bytes).map_err(named::<T>)
-    }
-
-    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
-        if let Some(payload) = self.default_payload(&bytes) {
-            let start = bytes.len() - payload.len();
-            return self
-                .rkyv
-                .access_owned(bytes.slice(start..))
-                .map_err(named::<T>);
-        }
-        self.access_owned_full(bytes).map_err(named::<T>)
-    }
-
-    fn access_transformed<X: Transform>(
-        &self,
-        bytes: Bytes,
-        transform: &X,
-    ) -> Result<OwnedArchive<T>> {
-        self.observe_access(bytes.len(), || match self.open(&bytes)? {
-            Opened::Legacy(json) => Ok((self.archive_json(json, true)?, true)),
-            Opened::Framed(frame) => {
-                let header = frame.header();
-                if header.compression == CompressionId::NONE {
-                    let range = header.payload_range();
-                    return Ok((
-                        self.archive_payload(header.codec, bytes.clone(), range)?,
-                        false,
-                    ));
-                }
-                let mut out = BufferPool::global().take();
-                frame::decompress_payload(&frame, transform, &mut out)?;
-                let archive = if header.codec == CodecId::RKYV {
-                    // Validated with this codec's depth cap, keeping the pooled buffer.
-                    OwnedArchive::from_pooled_with_depth(out, self.rkyv.max_depth())?
-                } else {
-                    self.archive_json(&out, false)?
-                };
-                Ok((archive, false))
-            }
-        })
-        .map_err(named::<T>)
-    }
 }

@@ -69,7 +69,7 @@ use zerocodec::{Error, ErrorKind, Result};
 ///
 /// ```
 /// use serde_json::json;
-/// use zerocodec::{Codec, ZeroCopyCodec};
+/// use zerocodec::prelude::*;
 /// use zerocodec_codecs::{AsArchivedJson, RkyvCodec};
 ///
 /// #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, Debug, PartialEq)]
@@ -80,17 +80,18 @@ use zerocodec::{Error, ErrorKind, Result};
 /// }
 ///
 /// let call = Call { method: "add".into(), params: json!({"a": 1, "b": [2.5, "x"]}) };
-/// let bytes = RkyvCodec::new().encode(&call)?;
+/// let codec = RkyvCodec::new();
+/// let bytes = codec.encode(&call)?;
 ///
 /// // Read in place: no parsing, no allocation.
-/// let view = RkyvCodec::new().access::<Call>(&bytes)?;
+/// let view = codec.access(&bytes)?;
 /// assert_eq!(view.params["a"].as_u64(), Some(1));
 /// assert_eq!(view.params["b"][0].as_f64(), Some(2.5));
 /// assert_eq!(view.params["b"][1].as_str(), Some("x"));
 /// assert!(view.params["missing"].is_null());
 ///
 /// // Or deserialize the whole value.
-/// assert_eq!(RkyvCodec::new().decode::<Call>(&bytes)?, call);
+/// assert_eq!(codec.decode(&bytes)?, call);
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]

@@ -20,10 +20,11 @@ use rkyv::util::AlignedVec;
 use rkyv::{Archive, Deserialize, Portable};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zerocodec::{Codec, Error, ErrorKind, Result, ZeroCopyCodec, ZeroCopyDecode, ZeroCopyEncode};
+use zerocodec::prelude::*;
+use zerocodec::{Error, ErrorKind, Result, ZeroCopyDecode};
 use zerocodec_codecs::{
-    Compressed, DEFAULT_DICTIONARY_SIZE, DEFAULT_ZSTD_LEVEL, HybridCodec, JsonCodec, Lz4,
-    RkyvCodec, Zstd, ZstdDict, ZstdDictionary,
+    Compression, DEFAULT_DICTIONARY_SIZE, DEFAULT_ZSTD_LEVEL, HybridCodec, JsonCodec, RkyvCodec,
+    ZeroCopyEncode, ZstdDictionary,
 };
 
 use crate::dataset::{BenchValue, Dataset};
@@ -217,26 +218,26 @@ pub fn codec<T: BenchValue>(dataset: &Dataset<T>, name: &str) -> Option<Box<dyn 
         )),
         "hybrid+lz4" => Box::new(Stack::owned(
             "hybrid+lz4",
-            Compressed::new(HybridCodec::<T>::new(), Lz4::new()),
+            HybridCodec::<T>::new().with_compression(Compression::Lz4),
         )),
         "hybrid+zstd" => Box::new(Stack::owned(
             "hybrid+zstd",
-            Compressed::new(HybridCodec::<T>::new(), Zstd::new(DEFAULT_ZSTD_LEVEL)),
+            HybridCodec::<T>::new().with_compression(Compression::Zstd(DEFAULT_ZSTD_LEVEL)),
         )),
         "hybrid+zstd-dict" => {
             let corpus = dataset.corpus.as_ref()?;
             // Trained on what the stack compresses: the frame's payload, the rkyv encoding
             // (the header stays outside the compressed bytes).
             let dictionary = ZstdDictionary::train_with(
-                &RkyvCodec::new(),
+                &RkyvCodec::<T>::new(),
                 &corpus.train,
                 DEFAULT_DICTIONARY_SIZE,
             )
-            .and_then(|dict| ZstdDict::new(dict, DEFAULT_ZSTD_LEVEL));
+            .and_then(|dict| Compression::zstd_dict(dict, DEFAULT_ZSTD_LEVEL));
             match dictionary {
                 Ok(dict) => Box::new(Stack::owned(
                     "hybrid+zstd-dict",
-                    Compressed::new(HybridCodec::<T>::new(), dict),
+                    HybridCodec::<T>::new().with_compression(dict),
                 )),
                 // Training needs enough distinct samples; without a dictionary the stack is
                 // left out rather than faked.
@@ -287,7 +288,11 @@ impl<C> Stack<C> {
     }
 }
 
-impl<T: ZeroCopyDecode, C: ZeroCopyCodec<T>> CodecAdapter<T> for Stack<C> {
+impl<T, C> CodecAdapter<T> for Stack<C>
+where
+    T: ZeroCopyDecode,
+    C: Encode<Item = T> + Decode<Item = T> + Access<Item = T>,
+{
     fn name(&self) -> &'static str {
         self.name
     }
@@ -339,19 +344,18 @@ impl<T: Serialize + DeserializeOwned> CodecAdapter<T> for Json {
     #[inline]
     fn encode(&mut self, value: &T) -> Result<&[u8]> {
         self.buf.clear();
-        JsonCodec.encode_into(value, &mut self.buf)?;
+        JsonCodec::new().encode_into(value, &mut self.buf)?;
         Ok(&self.buf)
     }
     #[inline]
     fn decode(&mut self, bytes: &[u8]) -> Result<T> {
-        JsonCodec.decode(bytes)
+        JsonCodec::new().decode(bytes)
     }
 }
 
 /// Our [`RkyvCodec`], encoding into a reused aligned buffer and reading in place.
 #[derive(Default)]
 pub struct Rkyv {
-    codec: RkyvCodec,
     buf: AlignedVec,
 }
 
@@ -365,23 +369,23 @@ impl<T: ZeroCopyEncode + ZeroCopyDecode> CodecAdapter<T> for Rkyv {
     #[inline]
     fn encode(&mut self, value: &T) -> Result<&[u8]> {
         self.buf.clear();
-        self.codec.encode_into(value, &mut self.buf)?;
+        RkyvCodec::new().encode_into(value, &mut self.buf)?;
         Ok(&self.buf)
     }
     #[inline]
     fn decode(&mut self, bytes: &[u8]) -> Result<T> {
-        Codec::<T>::decode(&self.codec, bytes)
+        RkyvCodec::new().decode(bytes)
     }
     fn has_access(&self) -> bool {
         true
     }
     #[inline]
     fn access(&mut self, bytes: &[u8]) -> Result<()> {
-        black_box(ZeroCopyCodec::<T>::access(&self.codec, bytes)?);
+        black_box(RkyvCodec::<T>::new().access(bytes)?);
         Ok(())
     }
     fn access_to_owned(&mut self, bytes: &[u8]) -> Result<T> {
-        let view = ZeroCopyCodec::<T>::access(&self.codec, bytes)?;
+        let view = RkyvCodec::<T>::new().access(bytes)?;
         zerocodec::archive::deserialize_archived::<T>(view)
     }
 }

@@ -8,7 +8,8 @@ use std::fmt::Debug;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zerocodec::{ZeroCopyDecode, ZeroCopyEncode};
+use zerocodec::ZeroCopyDecode;
+use zerocodec_codecs::ZeroCopyEncode;
 
 use crate::codecs::{Bitcode, BitcodeSerde, CodecAdapter, Postcard, RawRkyvValue};
 use crate::log::{LOG_ENTRIES, Logs};

@@ -8,7 +8,6 @@ use crate::ast::Container;
 use crate::attr::{MessageAttrs, default_crate};
 use crate::canon::{self, split_commas};
 use crate::ctxt::Ctxt;
-use crate::fnv::fnv1a_64;
 
 /// `#[derive(Message)]`.
 pub(crate) fn derive_message(input: &DeriveInput) -> TokenStream {
@@ -100,7 +99,9 @@ fn impl_message(container: &Container<'_>) -> TokenStream {
     let ident = container.ident;
     let name = container.name();
     let version = container.attrs.version.unwrap_or(0);
-    let base = Literal::u64_suffixed(fnv1a_64(canon::describe(container).as_bytes()));
+    // Hashed at compile time by zerocodec's own `const fn`, the one FNV-1a implementation.
+    let description = Literal::byte_string(canon::describe(container).as_bytes());
+    let base = quote!(#krate::fnv1a_64(#description));
 
     let mut generics = container.generics.clone();
     let mut parts = Vec::new();

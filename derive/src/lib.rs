@@ -71,7 +71,6 @@ mod attr;
 mod canon;
 mod ctxt;
 mod expand;
-mod fnv;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

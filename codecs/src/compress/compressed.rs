@@ -1,145 +1,178 @@
-//! [`Compressed`]: any codec, with its encoding passed through a [`Transform`].
+//! [`Compressed`]: any codec's encoding, compressed inside a frame.
+
+use std::fmt;
 
 use zerocodec::bytes::Bytes;
+use zerocodec::frame::Frame;
 use zerocodec::{
-    Codec, CodecId, EncodeBuf, Error, ErrorKind, OwnedArchive, Result, Transform, ZeroCopy,
-    ZeroCopyCodec,
+    Access, Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind, OwnedArchive, Result,
 };
 
-/// A codec whose encodings go through a byte [`Transform`] (compression).
+use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, frame_options};
+
+use super::Compression;
+
+/// Any codec, with its encoding compressed: the inner codec's bytes become the payload of a
+/// zerocodec frame (`docs/wire-format.md`) whose header names the inner codec, the
+/// compression algorithm and dictionary, and optionally a checksum.
 ///
-/// `Compressed<C, X>` wraps *any* [`Codec`] `C` (JSON, rkyv, the hybrid frame, your own) and
-/// calls its transform hooks, [`Codec::encode_transformed_into`] and
-/// [`Codec::decode_transformed`]. Codecs with their own header (the hybrid frame) record
-/// the compression id and dictionary id there; every other codec gets the minimal transform
-/// prefix of [`zerocodec::transform`] (2 bytes, or 6 with a dictionary id).
+/// The compression logic is here, not in the inner codec, which knows nothing of it: any
+/// [`Encode`] or [`Decode`] codec can be wrapped. The frame carries no schema fingerprint
+/// (the inner codec's item need not be a [`Message`](zerocodec::Message)) and a fingerprint
+/// found in a frame is not checked; use [`HybridCodec`](crate::HybridCodec), which has the
+/// same compression options, for typed frames.
 ///
-/// Stacking is by type, with no dynamic dispatch: `Compressed<JsonCodec, Zstd>`,
-/// `Compressed<RkyvCodec, ZstdDict>`.
-///
-/// - [`codec_id`](Codec::codec_id) and [`content_type`](Codec::content_type) are the inner
-///   codec's: compression is a content *encoding* of the same format, as in HTTP.
-/// - Zero-copy: [`access_owned`](ZeroCopyCodec::access_owned) decompresses once into an
-///   aligned buffer the view owns (a payload stored raw is shared without a copy when it is
-///   aligned). Borrowed [`access`](ZeroCopyCodec::access) is refused with
-///   [`ErrorKind::Unsupported`]: where the inner bytes sit, and whether they are compressed,
-///   is the inner codec's header business, which only the owned hook can see.
+/// - **Never larger than needed.** Compression is adaptive ([`Policy`](crate::Policy)): a
+///   payload that does not shrink enough is stored raw and marked so, and a frame is at most
+///   the raw payload plus its header.
+/// - **Reads whatever the header names**: any algorithm this build has, with the dictionary
+///   looked up in the [registry](Self::with_dictionaries), within the policy's limits.
+/// - **Zero-copy when raw.** [`access`](Access::access) reads a payload stored raw in place;
+///   a compressed one fails with [`ErrorKind::Unsupported`]. [`access_owned`](Access::access_owned)
+///   reads every frame (decompressing once into a pooled, aligned buffer).
 ///
 /// # Examples
 ///
 /// ```
-/// use zerocodec::Codec;
-/// use zerocodec_codecs::{Compressed, JsonCodec, Zstd};
+/// use zerocodec::prelude::*;
+/// use zerocodec_codecs::{Compressed, Compression, RkyvCodec};
 ///
-/// let codec = Compressed::new(JsonCodec, Zstd::new(3));
-/// let text = "a message that repeats, a message that repeats, a message that repeats".repeat(4);
-/// let bytes = codec.encode(&text)?;
-/// assert!(bytes.len() < text.len());
-/// assert_eq!(codec.decode::<String>(&bytes)?, text);
+/// let codec = Compressed::new(RkyvCodec::new(), Compression::Lz4);
+/// let value: Vec<u32> = (0..1000).map(|i| i % 100).collect();
+/// let bytes = codec.encode(&value)?;
+/// assert!(bytes.len() < 1000);
+/// assert_eq!(codec.decode(&bytes)?, value);
+/// assert_eq!(codec.access_owned(bytes)?.len(), 1000);
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Compressed<C, X> {
+#[derive(Clone)]
+pub struct Compressed<C> {
     inner: C,
-    transform: X,
+    frame: FrameLayer,
 }
 
-impl<C, X> Compressed<C, X> {
-    /// Wraps `inner`, passing its encodings through `transform`.
-    pub const fn new(inner: C, transform: X) -> Self {
-        Self { inner, transform }
+impl<C> Compressed<C> {
+    /// Wraps `inner`, compressing its encodings with `compression` (no checksum).
+    pub fn new(inner: C, compression: Compression) -> Self {
+        let mut frame = FrameLayer::new(false);
+        frame.compressor.compression = compression;
+        Self { inner, frame }
     }
 
+    frame_options!();
+
     /// The wrapped codec.
-    pub const fn inner(&self) -> &C {
+    pub fn inner(&self) -> &C {
         &self.inner
     }
 
-    /// The transform.
-    pub const fn transform(&self) -> &X {
-        &self.transform
-    }
-
-    /// The wrapped codec and the transform.
-    pub fn into_parts(self) -> (C, X) {
-        (self.inner, self.transform)
-    }
-
-    /// [`Codec::decode`] with the type named at the call: `codec.decode::<T>(bytes)`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Codec::decode_transformed`] of the inner codec.
-    #[inline]
-    pub fn decode<T>(&self, bytes: &[u8]) -> Result<T>
-    where
-        Self: Codec<T>,
-    {
-        <Self as Codec<T>>::decode(self, bytes)
-    }
-
-    /// [`ZeroCopyCodec::access_owned`] with the type named at the call.
-    ///
-    /// # Errors
-    ///
-    /// As [`ZeroCopyCodec::access_transformed`] of the inner codec.
-    #[inline]
-    pub fn access_owned<T: ZeroCopy>(&self, bytes: Bytes) -> Result<OwnedArchive<T>>
-    where
-        Self: ZeroCopyCodec<T>,
-    {
-        <Self as ZeroCopyCodec<T>>::access_owned(self, bytes)
+    /// Unwraps the codec.
+    pub fn into_inner(self) -> C {
+        self.inner
     }
 }
 
-impl<T, C, X> Codec<T> for Compressed<C, X>
-where
-    C: Codec<T>,
-    X: Transform,
-{
+impl<C: fmt::Debug> fmt::Debug for Compressed<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Compressed")
+            .field("inner", &self.inner)
+            .field("compression", &self.frame.compressor.compression)
+            .field("policy", &self.frame.compressor.policy)
+            .field("checksum", &self.frame.checksum)
+            .finish()
+    }
+}
+
+impl<C: Codec> Compressed<C> {
+    /// Parses the frame and checks it holds the inner codec's payload.
+    fn open<'a>(&self, bytes: &'a [u8]) -> Result<Frame<'a>> {
+        let frame = Frame::parse(bytes)?;
+        let found = frame.header().codec;
+        if found != self.inner.codec_id() {
+            return Err(wrong_codec(self.inner.codec_id(), found));
+        }
+        Ok(frame)
+    }
+}
+
+/// The inner codec's encoding of one item, as a frame payload.
+struct Inner<'a, C: Codec>(&'a C, &'a C::Item);
+
+impl<C: Encode> Payload for Inner<'_, C> {
+    #[inline]
+    fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
+        self.0.encode_into(self.1, out)?;
+        Ok(self.0.codec_id())
+    }
+}
+
+impl<C: Codec> Codec for Compressed<C> {
+    type Item = C::Item;
+
     #[inline]
     fn codec_id(&self) -> CodecId {
-        self.inner.codec_id()
+        CodecId::FRAME
     }
 
     #[inline]
     fn content_type(&self) -> &'static str {
-        self.inner.content_type()
-    }
-
-    #[inline]
-    fn encode_into<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<()> {
-        self.inner
-            .encode_transformed_into(value, &self.transform, out)
-    }
-
-    #[inline]
-    fn decode(&self, bytes: &[u8]) -> Result<T> {
-        self.inner.decode_transformed(bytes, &self.transform)
+        FRAME_CONTENT_TYPE
     }
 }
 
-impl<T, C, X> ZeroCopyCodec<T> for Compressed<C, X>
-where
-    T: ZeroCopy,
-    C: ZeroCopyCodec<T>,
-    X: Transform,
-{
-    fn access<'a>(&self, _bytes: &'a [u8]) -> Result<&'a T::Archived> {
-        Err(borrowed_access_unsupported())
+impl<C: Encode> Encode for Compressed<C> {
+    #[inline]
+    fn encode_into<B: EncodeBuf>(&self, item: &C::Item, out: &mut B) -> Result<()> {
+        self.frame
+            .write(&Inner(&self.inner, item), None, out)
+            .map(drop)
+    }
+}
+
+impl<C: Decode> Decode for Compressed<C> {
+    fn decode(&self, bytes: &[u8]) -> Result<C::Item> {
+        let frame = self.open(bytes)?;
+        self.frame
+            .read(&frame, |payload| self.inner.decode(payload))
+    }
+}
+
+impl<C: Access> Access for Compressed<C> {
+    fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a rkyv::Archived<C::Item>> {
+        let frame = self.open(bytes)?;
+        if frame.header().is_compressed() {
+            return Err(compressed_not_accessible(&frame));
+        }
+        self.inner.access(frame.payload())
     }
 
-    #[inline]
-    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
-        self.inner.access_transformed(bytes, &self.transform)
+    fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<C::Item>> {
+        let frame = self.open(&bytes)?;
+        if !frame.header().is_compressed() {
+            let range = frame.header().payload_range();
+            return self.inner.access_owned(bytes.slice(range));
+        }
+        let buf = self.frame.decompress_pooled(&frame)?;
+        self.inner.access_owned(buf.into_bytes())
     }
 }
 
 #[cold]
-fn borrowed_access_unsupported() -> Error {
+fn wrong_codec(expected: CodecId, found: CodecId) -> Error {
+    Error::new(
+        ErrorKind::UnknownCodec,
+        format!("frame payload codec {found} is not this reader's: expected codec {expected}"),
+    )
+}
+
+#[cold]
+pub(crate) fn compressed_not_accessible(frame: &Frame<'_>) -> Error {
     Error::new(
         ErrorKind::Unsupported,
-        "borrowed access expects the inner codec's bytes in place, found a compressed stack; \
-         use access_owned, which decompresses once into an aligned buffer",
+        format!(
+            "expected a payload stored raw for in-place access, found one compressed with {}; \
+             use access_owned, which decompresses once into an aligned buffer",
+            frame.header().compression
+        ),
     )
 }

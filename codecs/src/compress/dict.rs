@@ -1,5 +1,6 @@
 //! zstd with trained dictionaries: [`ZstdDictionary`] (training, ids), the
-//! [`DictionaryRegistry`] decoders look ids up in, and the [`ZstdDict`] transform.
+//! [`DictionaryRegistry`] readers look ids up in, and [`ZstdDict`], a dictionary prepared for
+//! compressing at one level.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,10 +8,9 @@ use std::sync::Arc;
 
 use ::zstd::zstd_safe::{self, CDict, DDict};
 use parking_lot::RwLock;
-use zerocodec::{Codec, CompressionId, EncodeBuf, Error, ErrorKind, Result, Transform};
+use zerocodec::{Encode, Error, ErrorKind, Result};
 
-use super::zstd::{With, compress_frame};
-use super::{DEFAULT_ZSTD_LEVEL, Decoders, Policy, keep_admitted, store_raw};
+use super::Compression;
 
 /// The dictionary size [`ZstdDictionary::train`] callers usually want for small messages
 /// (32 KiB): large enough for the shared structure and common strings of a message type,
@@ -22,8 +22,7 @@ pub const DEFAULT_DICTIONARY_SIZE: usize = 32 << 10;
 /// A zstd dictionary, trained from sample messages, named by its id.
 ///
 /// The id is the one zstd writes in the dictionary's header (derived from its content when
-/// trained) and in every frame compressed with it. The transform prefix or frame header
-/// carries it too, so a reader picks the dictionary from its [`DictionaryRegistry`] and zstd
+/// trained). The frame header carries it beside every payload compressed with it, so a reader picks the dictionary from its [`DictionaryRegistry`] and zstd
 /// confirms the frame was made with it.
 ///
 /// A dictionary is what makes small messages compress at all: plain zstd has nothing to
@@ -33,8 +32,8 @@ pub const DEFAULT_DICTIONARY_SIZE: usize = 32 << 10;
 /// # Examples
 ///
 /// ```
-/// use zerocodec::Codec;
-/// use zerocodec_codecs::{Compressed, JsonCodec, Policy, ZstdDict, ZstdDictionary};
+/// use zerocodec::prelude::*;
+/// use zerocodec_codecs::{Compressed, Compression, JsonCodec, Policy, ZstdDictionary};
 ///
 /// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
 /// struct Event { user: String, action: String, at: u64 }
@@ -42,15 +41,16 @@ pub const DEFAULT_DICTIONARY_SIZE: usize = 32 << 10;
 /// let samples: Vec<Event> = (0..500)
 ///     .map(|i| Event { user: format!("user-{}", i % 37), action: ["login", "logout", "view"][i % 3].into(), at: 1_700_000_000 + i as u64 })
 ///     .collect();
-/// let dict = ZstdDictionary::train_with(&JsonCodec, &samples, 4096)?;
+/// let json = JsonCodec::new();
+/// let dict = ZstdDictionary::train_with(&json, &samples, 4096)?;
 /// // Dictionaries pay on messages below the default minimum size (64 bytes): lower it.
-/// let zstd = ZstdDict::new(dict, 3)?.with_policy(Policy::new().with_min_size(16));
-/// let codec = Compressed::new(JsonCodec, zstd);
+/// let codec = Compressed::new(json, Compression::zstd_dict(dict, 3)?)
+///     .with_policy(Policy::new().with_min_size(16));
 ///
 /// let event = Event { user: "user-3".into(), action: "view".into(), at: 1_700_000_999 };
 /// let bytes = codec.encode(&event)?;
-/// assert!(bytes.len() < JsonCodec.encode(&event)?.len());
-/// assert_eq!(codec.decode::<Event>(&bytes)?, event);
+/// assert!(bytes.len() < json.encode(&event)?.len() + 16); // 16: the frame header
+/// assert_eq!(codec.decode(&bytes)?, event);
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
 pub struct ZstdDictionary {
@@ -85,21 +85,21 @@ impl ZstdDictionary {
     /// Encodes each of `values` with `codec` and trains a dictionary of at most `max_size`
     /// bytes from the encodings, as [`train`](Self::train) does.
     ///
-    /// Train on the bytes the dictionary will compress: for `Compressed<HybridCodec<T>, _>`
-    /// that is the frame's payload (`RkyvCodec`'s encoding), not the whole frame, whose
+    /// Train on the bytes the dictionary will compress: for a compressed `HybridCodec<T>`
+    /// that is the frame's payload (`RkyvCodec<T>`'s encoding), not the whole frame, whose
     /// header is written outside the compressed bytes.
     ///
     /// # Errors
     ///
     /// The codec's encode errors, or as [`train`](Self::train).
-    pub fn train_with<'a, T, C>(
+    pub fn train_with<'a, C>(
         codec: &C,
-        values: impl IntoIterator<Item = &'a T>,
+        values: impl IntoIterator<Item = &'a C::Item>,
         max_size: usize,
     ) -> Result<Self>
     where
-        T: 'a,
-        C: Codec<T>,
+        C: Encode,
+        C::Item: 'a,
     {
         let mut data = Vec::new();
         let mut sizes = Vec::new();
@@ -282,11 +282,11 @@ impl fmt::Debug for DictionaryRegistry {
 #[cold]
 pub(crate) fn unknown_dictionary(
     id: u32,
-    own: Option<&ZstdDictionary>,
+    own: &Compression,
     registry: Option<&DictionaryRegistry>,
 ) -> Error {
     let mut known: Vec<u32> = registry.map(DictionaryRegistry::ids).unwrap_or_default();
-    known.extend(own.map(ZstdDictionary::id));
+    known.extend(own.dictionary_id());
     known.sort_unstable();
     known.dedup();
     let known = if known.is_empty() {
@@ -306,29 +306,22 @@ pub(crate) fn unknown_dictionary(
     )
 }
 
-/// zstd with a trained dictionary: small messages compress several times better than with
-/// plain [`Zstd`](crate::Zstd).
+/// A [`ZstdDictionary`] prepared for compressing at one level: what
+/// [`Compression::ZstdDict`] holds.
 ///
-/// Compresses with its own [`ZstdDictionary`] (prepared once for its level) and records the
-/// dictionary's id beside the payload. Decodes payloads compressed with its own dictionary,
-/// with any dictionary in its [`DictionaryRegistry`], or without one (plain zstd, lz4); a
-/// payload naming another dictionary is [`ErrorKind::UnknownDictionary`], and a zstd frame
-/// made with a different dictionary than the one named is [`ErrorKind::Corrupt`], never
-/// garbage.
-///
-/// Cheap to clone (the dictionaries are shared).
+/// Preparing digests the dictionary once (zstd's `CDict`); every payload compressed with it
+/// then records the dictionary's id in its frame header. Readers decompress with the
+/// dictionary of that id: the writer's own, or one in their [`DictionaryRegistry`]. Cheap to
+/// clone (shared).
 #[derive(Clone)]
 pub struct ZstdDict {
     dictionary: Arc<ZstdDictionary>,
     cdict: Arc<CDict<'static>>,
     level: i32,
-    registry: DictionaryRegistry,
-    policy: Policy,
 }
 
 impl ZstdDict {
-    /// Compresses with `dictionary` at `level`, with the default [`Policy`] and an empty
-    /// registry (so it reads its own dictionary only).
+    /// Prepares `dictionary` for compressing at `level`.
     ///
     /// # Errors
     ///
@@ -340,43 +333,12 @@ impl ZstdDict {
             dictionary,
             cdict,
             level,
-            registry: DictionaryRegistry::new(),
-            policy: Policy::new(),
         })
     }
 
-    /// [`new`](Self::new) at [`DEFAULT_ZSTD_LEVEL`].
-    ///
-    /// # Errors
-    ///
-    /// As [`new`](Self::new).
-    pub fn with_default_level(dictionary: impl Into<Arc<ZstdDictionary>>) -> Result<Self> {
-        Self::new(dictionary, DEFAULT_ZSTD_LEVEL)
-    }
-
-    /// Also reads payloads compressed with the dictionaries in `registry` (older or other
-    /// writers' dictionaries).
-    #[must_use]
-    pub fn with_registry(mut self, registry: DictionaryRegistry) -> Self {
-        self.registry = registry;
-        self
-    }
-
-    /// Uses `policy` for the adaptive decision and the decompression limit.
-    #[must_use]
-    pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// The dictionary this transform compresses with.
+    /// The dictionary.
     pub fn dictionary(&self) -> &Arc<ZstdDictionary> {
         &self.dictionary
-    }
-
-    /// The registry of further dictionaries it reads.
-    pub fn registry(&self) -> &DictionaryRegistry {
-        &self.registry
     }
 
     /// The compression level.
@@ -384,9 +346,9 @@ impl ZstdDict {
         self.level
     }
 
-    /// The adaptive policy and decompression limit.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    /// The prepared compression dictionary.
+    pub(crate) fn cdict(&self) -> &CDict<'static> {
+        &self.cdict
     }
 }
 
@@ -395,45 +357,6 @@ impl fmt::Debug for ZstdDict {
         f.debug_struct("ZstdDict")
             .field("dictionary", &self.dictionary)
             .field("level", &self.level)
-            .field("registry", &self.registry)
-            .field("policy", &self.policy)
             .finish()
-    }
-}
-
-impl Transform for ZstdDict {
-    fn dictionary_id(&self) -> Option<u32> {
-        Some(self.dictionary.id())
-    }
-
-    fn max_decompressed_len(&self) -> usize {
-        self.policy.max_decompressed_len()
-    }
-
-    fn decompressed_limit(&self, compressed_len: usize) -> usize {
-        self.policy.decompressed_limit(compressed_len)
-    }
-
-    fn compress_into<B: EncodeBuf>(&self, input: &[u8], out: &mut B) -> Result<CompressionId> {
-        let start = out.len();
-        if let Some(budget) = self.policy.budget(input.len()) {
-            if compress_frame(input, budget, With::Dictionary(&self.cdict), out)? {
-                let id = CompressionId::ZSTD;
-                return Ok(keep_admitted(&self.policy, input, out, start, id));
-            }
-        }
-        Ok(store_raw(input, out))
-    }
-
-    fn decompress_into<B: EncodeBuf>(
-        &self,
-        compression: CompressionId,
-        dictionary: Option<u32>,
-        input: &[u8],
-        out: &mut B,
-    ) -> Result<()> {
-        Decoders::new(&self.policy)
-            .with_dictionaries(&self.dictionary, &self.registry)
-            .decompress(compression, dictionary, input, out)
     }
 }

@@ -1,98 +1,16 @@
-//! [`Lz4`]: the lz4 block format through lz4_flex (safe encode and decode).
+//! lz4 payloads: the decompressed length as LEB128, then one lz4 block, through lz4_flex
+//! (safe encode and decode).
+//!
+//! The length is untrusted: it must not exceed the policy's decompressed limit for the
+//! payload's size, nor what an lz4 block of the payload's size can expand to (255 bytes per
+//! input byte), before the output is allocated; the block must then decompress to exactly
+//! that length. The compressor's hash table is reused per thread across messages.
 
 use std::cell::RefCell;
 
 use lz4_flex::block::{self, CompressTable};
-use zerocodec::{CompressionId, EncodeBuf, Error, Result, Transform};
-
-use super::{Decoders, Policy, keep_admitted, store_raw};
-
-/// lz4 block compression: fast, modest ratios; pure safe Rust (lz4_flex).
-///
-/// A payload is the decompressed length as a LEB128 varint, then one lz4 block (see the
-/// [crate docs](crate#payload-formats)). The length is untrusted: it must not exceed
-/// [`Policy::decompressed_limit`] for the payload's size (the absolute limit, and at most
-/// [`Policy::max_ratio`] bytes per payload byte), nor what an lz4 block of the payload's size
-/// can expand to (255 bytes per input byte), before the output is allocated; the block must
-/// then decompress to exactly that length.
-///
-/// The compressor's hash table is reused per thread across messages.
-///
-/// # Examples
-///
-/// ```
-/// use zerocodec::Codec;
-/// use zerocodec_codecs::{Compressed, Lz4, RkyvCodec};
-///
-/// let codec = Compressed::new(RkyvCodec::new(), Lz4::new());
-/// let value: Vec<u32> = (0..1000).map(|i| i % 100).collect();
-/// let bytes = codec.encode(&value)?;
-/// assert!(bytes.len() < 1000);
-/// assert_eq!(codec.decode::<Vec<u32>>(&bytes)?, value);
-/// # Ok::<(), zerocodec::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Lz4 {
-    policy: Policy,
-}
-
-impl Lz4 {
-    /// lz4 with the default [`Policy`].
-    pub const fn new() -> Self {
-        Self {
-            policy: Policy::new(),
-        }
-    }
-
-    /// lz4 with `policy`.
-    #[must_use]
-    pub const fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// The adaptive policy and decompression limit.
-    pub const fn policy(&self) -> &Policy {
-        &self.policy
-    }
-}
-
-impl Transform for Lz4 {
-    fn max_decompressed_len(&self) -> usize {
-        self.policy.max_decompressed_len()
-    }
-
-    fn decompressed_limit(&self, compressed_len: usize) -> usize {
-        self.policy.decompressed_limit(compressed_len)
-    }
-
-    fn compress_into<B: EncodeBuf>(&self, input: &[u8], out: &mut B) -> Result<CompressionId> {
-        let start = out.len();
-        match self.policy.budget(input.len()) {
-            Some(budget) if compress_block(input, budget, out) => Ok(keep_admitted(
-                &self.policy,
-                input,
-                out,
-                start,
-                CompressionId::LZ4,
-            )),
-            _ => Ok(store_raw(input, out)),
-        }
-    }
-
-    fn decompress_into<B: EncodeBuf>(
-        &self,
-        compression: CompressionId,
-        dictionary: Option<u32>,
-        input: &[u8],
-        out: &mut B,
-    ) -> Result<()> {
-        Decoders::new(&self.policy).decompress(compression, dictionary, input, out)
-    }
-}
-
-/// Most bytes an LEB128 varint of a `u64` takes.
-const MAX_VARINT_LEN: usize = 10;
+use zerocodec::leb128::{self, Leb128Error};
+use zerocodec::{EncodeBuf, Error, Result};
 
 /// An lz4 block expands at most this much per input byte: the longest match a sequence can
 /// describe grows by 255 bytes per length byte.
@@ -114,9 +32,9 @@ thread_local! {
 
 /// Appends `varint(len) ++ lz4 block` when it fits in `budget` bytes and returns true;
 /// otherwise leaves `out` as it was and returns false.
-fn compress_block<B: EncodeBuf>(input: &[u8], budget: usize, out: &mut B) -> bool {
-    let mut header = [0u8; MAX_VARINT_LEN];
-    let header_len = write_varint(input.len() as u64, &mut header);
+pub(super) fn compress_block<B: EncodeBuf>(input: &[u8], budget: usize, out: &mut B) -> bool {
+    let mut header = [0u8; leb128::MAX_LEN];
+    let header_len = leb128::write(&mut header, input.len() as u64);
     if header_len >= budget {
         return false;
     }
@@ -150,7 +68,7 @@ fn compress_block<B: EncodeBuf>(input: &[u8], budget: usize, out: &mut B) -> boo
 }
 
 /// Appends the decompressed payload (`varint(len) ++ lz4 block`) to `out`.
-pub(crate) fn decompress_block<B: EncodeBuf>(
+pub(super) fn decompress_block<B: EncodeBuf>(
     input: &[u8],
     out: &mut B,
     limit: usize,
@@ -188,51 +106,17 @@ pub(crate) fn decompress_block<B: EncodeBuf>(
     }
 }
 
-/// Writes `value` as an unsigned LEB128 varint into `buf`, returning its length.
-fn write_varint(mut value: u64, buf: &mut [u8; MAX_VARINT_LEN]) -> usize {
-    let mut i = 0;
-    while value >= 0x80 {
-        buf[i] = (value as u8) | 0x80;
-        value >>= 7;
-        i += 1;
-    }
-    buf[i] = value as u8;
-    i + 1
-}
-
-/// Reads an unsigned LEB128 varint in its shortest form, returning it and its length.
+/// Reads the length prefix: a shortest-form LEB128 `u64`, its value and its length.
 fn read_varint(input: &[u8]) -> Result<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &byte) in input.iter().enumerate().take(MAX_VARINT_LEN) {
-        let bits = u64::from(byte & 0x7F);
-        if i == MAX_VARINT_LEN - 1 && byte > 1 {
-            return Err(Error::corrupt(format!(
-                "lz4 length prefix: expected a varint that fits in 64 bits, found final byte \
-                 {byte:#04x}"
-            )));
-        }
-        value |= bits << (7 * i);
-        if byte & 0x80 == 0 {
-            if byte == 0 && i > 0 {
-                return Err(Error::corrupt(
-                    "lz4 length prefix: expected a varint in its shortest form, found a \
-                     trailing zero byte",
-                ));
-            }
-            return Ok((value, i + 1));
-        }
-    }
-    if input.len() >= MAX_VARINT_LEN {
-        return Err(Error::corrupt(format!(
-            "lz4 length prefix: expected a varint of at most {MAX_VARINT_LEN} bytes, found \
-             more"
-        )));
-    }
-    Err(Error::incomplete(
-        "lz4 length prefix",
-        input.len() + 1,
-        input.len(),
-    ))
+    leb128::read(input, 64).map_err(|err| match err {
+        Leb128Error::Short => Error::incomplete("lz4 length prefix", input.len() + 1, input.len()),
+        Leb128Error::Invalid => Error::corrupt(format!(
+            "lz4 length prefix: expected LEB128 in its shortest form, at most {} bytes and \
+             64 bits, found {:02x?}",
+            leb128::MAX_LEN,
+            &input[..input.len().min(leb128::MAX_LEN)]
+        )),
+    })
 }
 
 #[cfg(test)]
@@ -240,28 +124,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn varints_round_trip_and_reject_bad_forms() {
-        let mut buf = [0u8; MAX_VARINT_LEN];
-        for value in [
-            0,
-            1,
-            127,
-            128,
-            300,
-            16_383,
-            16_384,
-            u32::MAX as u64,
-            u64::MAX,
-        ] {
-            let n = write_varint(value, &mut buf);
-            assert_eq!(read_varint(&buf[..n]).unwrap(), (value, n));
-            for cut in 0..n {
-                assert!(read_varint(&buf[..cut]).unwrap_err().is_incomplete());
-            }
-        }
+    fn length_prefix_errors_are_typed() {
+        assert!(read_varint(&[0x80]).unwrap_err().is_incomplete());
         assert!(read_varint(&[0x80, 0x00]).unwrap_err().is_corrupt());
-        assert!(read_varint(&[0xFF; 10]).unwrap_err().is_corrupt());
         assert!(read_varint(&[0xFF; 11]).unwrap_err().is_corrupt());
+        assert_eq!(read_varint(&[0xAC, 0x02]).unwrap(), (300, 2));
     }
 
     #[test]

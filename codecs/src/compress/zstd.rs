@@ -1,113 +1,23 @@
-//! [`Zstd`]: zstd frames at a chosen level, and the per-thread zstd contexts every zstd
-//! transform (with or without a dictionary) compresses and decompresses with.
+//! zstd payloads: exactly one zstd frame that records its content size, compressed at a level
+//! or with a prepared dictionary, with the per-thread contexts every zstd payload is
+//! compressed and decompressed with.
+//!
+//! On decode the content size is untrusted: it must not exceed the policy's decompressed limit
+//! for the payload's size, and the output is sized to it before decompressing, so zstd cannot
+//! write more. Frames without a content size, with trailing bytes, or needing a dictionary the
+//! payload does not name are rejected. Compressor and decompressor contexts are created once
+//! per thread and reused for every message.
 
 use std::cell::RefCell;
 
 use ::zstd::zstd_safe::{self, CCtx, CDict, DCtx, ErrorCode, zstd_sys};
-use zerocodec::{CompressionId, EncodeBuf, Error, ErrorKind, Result, Transform};
+use zerocodec::__private::with_scratch;
+use zerocodec::{EncodeBuf, Error, ErrorKind, Result};
 
-use super::{Decoders, Policy, ZstdDictionary, keep_admitted, store_raw};
-
-/// The zstd level [`Zstd::default`] compresses at (zstd's own default).
-pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
-
-/// zstd compression at a chosen level: better ratios than lz4 at a higher cost.
-///
-/// A payload is exactly one zstd frame that records its content size. On decode that size is
-/// untrusted: it must not exceed [`Policy::decompressed_limit`] for the payload's size, and
-/// the output is sized to it before decompressing, so zstd cannot write more. Frames without a content size, with
-/// trailing bytes, or needing a dictionary the payload does not name are rejected.
-///
-/// Compressor and decompressor contexts are created once per thread and reused for every
-/// message (and shared with [`ZstdDict`](crate::ZstdDict)).
-///
-/// Levels follow zstd: 1 (fastest) to 22, negative levels trade ratio for speed, 0 means
-/// zstd's default; zstd clamps levels outside its range.
-///
-/// # Examples
-///
-/// ```
-/// use zerocodec::Codec;
-/// use zerocodec_codecs::{Compressed, JsonCodec, Zstd};
-///
-/// let codec = Compressed::new(JsonCodec, Zstd::new(19));
-/// let value: Vec<String> = (0..100).map(|i| format!("item-{}", i % 7)).collect();
-/// let bytes = codec.encode(&value)?;
-/// assert_eq!(codec.decode::<Vec<String>>(&bytes)?, value);
-/// # Ok::<(), zerocodec::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Zstd {
-    level: i32,
-    policy: Policy,
-}
-
-impl Zstd {
-    /// zstd at `level`, with the default [`Policy`].
-    pub const fn new(level: i32) -> Self {
-        Self {
-            level,
-            policy: Policy::new(),
-        }
-    }
-
-    /// zstd with `policy`.
-    #[must_use]
-    pub const fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// The compression level.
-    pub const fn level(&self) -> i32 {
-        self.level
-    }
-
-    /// The adaptive policy and decompression limit.
-    pub const fn policy(&self) -> &Policy {
-        &self.policy
-    }
-}
-
-impl Default for Zstd {
-    fn default() -> Self {
-        Self::new(DEFAULT_ZSTD_LEVEL)
-    }
-}
-
-impl Transform for Zstd {
-    fn max_decompressed_len(&self) -> usize {
-        self.policy.max_decompressed_len()
-    }
-
-    fn decompressed_limit(&self, compressed_len: usize) -> usize {
-        self.policy.decompressed_limit(compressed_len)
-    }
-
-    fn compress_into<B: EncodeBuf>(&self, input: &[u8], out: &mut B) -> Result<CompressionId> {
-        let start = out.len();
-        if let Some(budget) = self.policy.budget(input.len()) {
-            if compress_frame(input, budget, With::Level(self.level), out)? {
-                let id = CompressionId::ZSTD;
-                return Ok(keep_admitted(&self.policy, input, out, start, id));
-            }
-        }
-        Ok(store_raw(input, out))
-    }
-
-    fn decompress_into<B: EncodeBuf>(
-        &self,
-        compression: CompressionId,
-        dictionary: Option<u32>,
-        input: &[u8],
-        out: &mut B,
-    ) -> Result<()> {
-        Decoders::new(&self.policy).decompress(compression, dictionary, input, out)
-    }
-}
+use super::ZstdDictionary;
 
 /// How to compress a frame.
-pub(crate) enum With<'a> {
+pub(super) enum With<'a> {
     /// At a level, without a dictionary.
     Level(i32),
     /// With a prepared dictionary (its level was fixed when it was prepared).
@@ -119,8 +29,10 @@ pub(crate) enum With<'a> {
 struct Contexts {
     cctx: Option<CCtx<'static>>,
     dctx: Option<DCtx<'static>>,
-    /// Compressed output lands here first (zstd writes into its spare capacity), so `out`
-    /// only ever receives a frame the policy keeps. Always left empty between calls.
+    /// Compressed output lands here first, so `out` only ever receives a frame the policy
+    /// keeps. Always left empty between calls. A `Vec` of its own rather than zerocodec's
+    /// shared scratch helper: zstd-safe writes into a `Vec`'s spare capacity (no zero-fill),
+    /// and the helper hands out aligned vectors, which it cannot write into.
     scratch: Vec<u8>,
 }
 
@@ -150,7 +62,7 @@ const DICTIONARY_WRONG: ErrorCode =
 
 /// Appends a zstd frame of `input` when it fits in `budget` bytes and returns true; otherwise
 /// leaves `out` as it was and returns false.
-pub(crate) fn compress_frame<B: EncodeBuf>(
+pub(super) fn compress_frame<B: EncodeBuf>(
     input: &[u8],
     budget: usize,
     with: With<'_>,
@@ -200,17 +112,23 @@ pub(crate) fn compress_frame<B: EncodeBuf>(
 
 /// zstd's frame magic number, little-endian.
 ///
-/// zerocodec writes zstd frames without it: the compression id in the frame header or the
-/// transform prefix already says "zstd", and 4 bytes are 4% of a dictionary-compressed small
-/// message. Readers accept frames with or without it. Without it is unambiguous: a frame
-/// then starts with its header descriptor, whose bit 3 is reserved and always 0, while the
-/// magic's first byte, `0x28`, has bit 3 set.
+/// zerocodec writes zstd frames without it: the compression id in the frame header already
+/// says "zstd", and 4 bytes are 4% of a dictionary-compressed small message. Readers accept
+/// frames with or without it. Without it is unambiguous: a frame then starts with its header
+/// descriptor, whose bit 3 is reserved and always 0, while the magic's first byte, `0x28`, has
+/// bit 3 set.
+///
+/// Why not zstd's own magicless format (`ZSTD_f_zstd1_magicless`, behind zstd-safe's
+/// `experimental` feature): the bounded reader checks a frame's content size and its exact
+/// length before it allocates (`ZSTD_getFrameContentSize`, `ZSTD_findFrameCompressedSize`),
+/// and zstd offers those for framed input only; the magic would have to be put back to read
+/// them anyway. Stripping 4 bytes after compressing is the smaller moving part.
 const MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
 /// Appends the content of the single zstd frame `input` (with or without its magic number)
 /// to `out`, decompressing with `dictionary` when the payload names one, producing at most
 /// `limit` bytes.
-pub(crate) fn decompress_frame<B: EncodeBuf>(
+pub(super) fn decompress_frame<B: EncodeBuf>(
     input: &[u8],
     dictionary: Option<&ZstdDictionary>,
     out: &mut B,
@@ -219,23 +137,14 @@ pub(crate) fn decompress_frame<B: EncodeBuf>(
     if input.starts_with(&MAGIC) {
         return decompress_whole_frame(input, dictionary, out, limit);
     }
-    // zstd reads whole frames: put the magic back in front, in this thread's scratch (one
-    // copy of the compressed bytes, small beside decompressing them).
-    let mut whole = with_contexts(|contexts| std::mem::take(&mut contexts.scratch));
-    whole.clear();
-    whole.reserve(MAGIC.len() + input.len());
-    whole.extend_from_slice(&MAGIC);
-    whole.extend_from_slice(input);
-    let result = decompress_whole_frame(&whole, dictionary, out, limit);
-    whole.clear();
-    if whole.capacity() <= MAX_RETAINED_SCRATCH {
-        with_contexts(|contexts| {
-            if contexts.scratch.capacity() < whole.capacity() {
-                contexts.scratch = whole;
-            }
-        });
-    }
-    result
+    // zstd reads whole frames: put the magic back in front, in scratch space (one copy of
+    // the compressed bytes, small beside decompressing them).
+    with_scratch(|whole| {
+        whole.reserve(MAGIC.len() + input.len());
+        whole.extend_from_slice(&MAGIC);
+        whole.extend_from_slice(input);
+        decompress_whole_frame(whole, dictionary, out, limit)
+    })
 }
 
 /// [`decompress_frame`] of a frame that starts with its magic number.

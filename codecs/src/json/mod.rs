@@ -2,12 +2,15 @@
 
 mod strict;
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zerocodec::{Appender, Codec, CodecId, EncodeBuf, Error, ErrorKind, Result};
+use zerocodec::{Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind, Result};
 
-/// JSON through serde_json: the interop and debugging codec, and the legacy format the hybrid
-/// codec accepts without a header.
+/// JSON of `T` through serde_json: the interop and debugging codec, and the legacy format the
+/// hybrid codec accepts without a header.
 ///
 /// Encoding streams straight into the caller's buffer (no intermediate `Vec`) and never writes
 /// what its own reader would refuse or read back differently: it fails with
@@ -18,43 +21,61 @@ use zerocodec::{Appender, Codec, CodecId, EncodeBuf, Error, ErrorKind, Result};
 /// `serde_json::from_slice`, whose recursion limit (at most 127 nested arrays or objects)
 /// bounds the stack on adversarial input; trailing non-whitespace after the value is an error.
 ///
-/// Exact float round trips need serde_json's `float_roundtrip` feature, which this crate
-/// enables.
+/// Encoding needs only `T: Serialize`, decoding only `T: DeserializeOwned`. Exact float round
+/// trips need serde_json's `float_roundtrip` feature, which this crate enables.
 ///
 /// # Examples
 ///
 /// ```
-/// use zerocodec::Codec;
+/// use zerocodec::prelude::*;
 /// use zerocodec_codecs::JsonCodec;
 ///
+/// let codec = JsonCodec::new();
 /// let mut buf = Vec::new();
-/// JsonCodec.encode_into(&vec![1u32, 2, 3], &mut buf)?;
+/// codec.encode_into(&vec![1u32, 2, 3], &mut buf)?;
 /// assert_eq!(buf, b"[1,2,3]");
-/// let back = JsonCodec.decode::<Vec<u32>>(&buf)?;
-/// assert_eq!(back, [1, 2, 3]);
+/// assert_eq!(codec.decode(&buf)?, [1, 2, 3]);
 /// # Ok::<(), zerocodec::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JsonCodec;
+pub struct JsonCodec<T> {
+    _type: PhantomData<fn() -> T>,
+}
 
 /// The MIME type of [`JsonCodec`]'s encoding.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
-impl JsonCodec {
-    /// [`Codec::decode`] with the type named at the call: `JsonCodec.decode::<T>(bytes)`.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Incomplete`] for truncated JSON, [`ErrorKind::Corrupt`] for a syntax error
-    /// (or nesting past serde_json's recursion limit), [`ErrorKind::TypeMismatch`] for valid
-    /// JSON of another shape.
-    #[inline]
-    pub fn decode<T: Serialize + DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
-        <Self as Codec<T>>::decode(self, bytes)
+impl<T> JsonCodec<T> {
+    /// The JSON codec of `T`.
+    pub const fn new() -> Self {
+        Self { _type: PhantomData }
     }
 }
 
-impl<T: Serialize + DeserializeOwned> Codec<T> for JsonCodec {
+impl<T> Default for JsonCodec<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Clone for JsonCodec<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for JsonCodec<T> {}
+
+impl<T> fmt::Debug for JsonCodec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonCodec")
+            .field("type", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+impl<T> Codec for JsonCodec<T> {
+    type Item = T;
+
     #[inline]
     fn codec_id(&self) -> CodecId {
         CodecId::JSON
@@ -64,15 +85,46 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for JsonCodec {
     fn content_type(&self) -> &'static str {
         JSON_CONTENT_TYPE
     }
+}
 
+impl<T: Serialize> Encode for JsonCodec<T> {
     #[inline]
-    fn encode_into<B: EncodeBuf>(&self, value: &T, out: &mut B) -> Result<()> {
-        encode_into(value, out, std::any::type_name::<T>())
+    fn encode_into<B: EncodeBuf>(&self, item: &T, out: &mut B) -> Result<()> {
+        encode_into(item, out, std::any::type_name::<T>())
     }
+}
 
+impl<T: DeserializeOwned> Decode for JsonCodec<T> {
+    /// Decodes one JSON text.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Incomplete`] for truncated JSON, [`ErrorKind::Corrupt`] for a syntax error
+    /// (or nesting past serde_json's recursion limit), [`ErrorKind::TypeMismatch`] for valid
+    /// JSON of another shape.
     #[inline]
     fn decode(&self, bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes).map_err(decode_error::<T>)
+    }
+}
+
+/// An [`std::io::Write`] over an [`EncodeBuf`]: what serde_json writes JSON text through.
+pub(crate) struct Appender<'a, B: EncodeBuf + ?Sized>(pub(crate) &'a mut B);
+
+impl<B: EncodeBuf + ?Sized> std::io::Write for Appender<'_, B> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+    #[inline]
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -85,7 +137,7 @@ where
     B: EncodeBuf + ?Sized,
 {
     let start = out.len();
-    let mut serializer = serde_json::Serializer::new(Appender::new(&mut *out));
+    let mut serializer = serde_json::Serializer::new(Appender(&mut *out));
     strict::serialize(value, &mut serializer).map_err(|err| {
         out.truncate(start);
         encode_error(value, err, name)

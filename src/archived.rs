@@ -5,27 +5,24 @@
 //! re-validating it. That is sound because the bytes were validated when the value was built
 //! and are never mutated afterwards (see the `SAFETY:` comments).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::ops::{Deref, Range};
 
 use bytes::Bytes;
-use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
+use rkyv::api::high::{HighDeserializer, HighValidator};
 use rkyv::bytecheck::CheckBytes;
 use rkyv::rancor::{BoxedError, Failure, Source};
-use rkyv::ser::allocator::ArenaHandle;
-use rkyv::ser::sharing::Share;
-use rkyv::util::AlignedVec;
 use rkyv::validation::Validator;
 use rkyv::validation::archive::ArchiveValidator;
 use rkyv::validation::shared::SharedValidator;
-use rkyv::{Archive, Deserialize, Portable, Serialize};
+use rkyv::{Archive, Deserialize, Portable};
 
-use crate::buf::{ARCHIVE_ALIGN, Appender, EncodeBuf, VecAppender};
+use crate::buf::{ARCHIVE_ALIGN, EncodeBuf};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pool::{BufferPool, PooledBuf};
+use crate::scratch::with_scratch;
 
 /// Default cap on how deeply nested an archive may be when validated.
 ///
@@ -39,36 +36,12 @@ pub const DEFAULT_MAX_DEPTH: usize = 128;
 
 /// The rkyv validator zerocodec explains invalid archives with (bytecheck, keeping rkyv's
 /// error messages and traces).
-pub type ArchiveCheck<'a> = HighValidator<'a, BoxedError>;
+type ArchiveCheck<'a> = HighValidator<'a, BoxedError>;
 /// The rkyv validator zerocodec checks archives with first: the same checks, with rancor's
 /// zero-sized `Failure` as the error type (see [`access_with_depth`] for why).
-pub type ArchiveFastCheck<'a> = HighValidator<'a, Failure>;
-/// The rkyv serializer zerocodec explains serialization failures with, over writer `W`
-/// (keeps rkyv's messages).
-pub type ArchiveSerializer<'a, W> = HighSerializer<W, ArenaHandle<'a>, BoxedError>;
-/// The rkyv serializer zerocodec writes archives with, over writer `W`: the same serializer
-/// with rancor's zero-sized `Failure` as the error type (see [`serialize_into`] for why).
-pub type ArchiveFastSerializer<'a, W> = HighSerializer<W, ArenaHandle<'a>, Failure>;
-
-/// A type rkyv can serialize into writer `W` with both of zerocodec's serializers
-/// ([`ArchiveFastSerializer`] and [`ArchiveSerializer`]); `#[derive(rkyv::Serialize)]` gives
-/// that for every writer.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be serialized by rkyv into `{W}`",
-    label = "`{Self}` does not implement `rkyv::Serialize` for zerocodec's serializers",
-    note = "derive `rkyv::Serialize` (with `rkyv::Archive`), or declare the type with `#[zerocodec::message]` (zerocodec's `derive` feature)"
-)]
-pub trait SerializeInto<W>:
-    for<'a> Serialize<ArchiveSerializer<'a, W>> + for<'a> Serialize<ArchiveFastSerializer<'a, W>>
-{
-}
-impl<T, W> SerializeInto<W> for T where
-    T: for<'a> Serialize<ArchiveSerializer<'a, W>>
-        + for<'a> Serialize<ArchiveFastSerializer<'a, W>>
-{
-}
+type ArchiveFastCheck<'a> = HighValidator<'a, Failure>;
 /// The rkyv deserializer zerocodec reads owned values with.
-pub type ArchiveDeserializer = HighDeserializer<BoxedError>;
+type ArchiveDeserializer = HighDeserializer<BoxedError>;
 
 /// A type whose rkyv archive can be validated and read in place.
 ///
@@ -97,29 +70,6 @@ impl<T> ZeroCopy for T where
 {
 }
 
-/// A [`ZeroCopy`] type that can also be serialized into any of zerocodec's buffers.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be encoded as an rkyv archive",
-    label = "`{Self}` does not implement `rkyv::Archive` and `rkyv::Serialize`",
-    note = "derive `rkyv::Archive` and `rkyv::Serialize`, or declare the type with `#[zerocodec::message]` (zerocodec's `derive` feature)"
-)]
-pub trait ZeroCopyEncode:
-    ZeroCopy
-    + for<'b> SerializeInto<Appender<'b, Vec<u8>>>
-    + for<'b> SerializeInto<Appender<'b, bytes::BytesMut>>
-    + for<'b> SerializeInto<Appender<'b, AlignedVec>>
-    + SerializeInto<VecAppender>
-{
-}
-impl<T> ZeroCopyEncode for T where
-    T: ZeroCopy
-        + for<'b> SerializeInto<Appender<'b, Vec<u8>>>
-        + for<'b> SerializeInto<Appender<'b, bytes::BytesMut>>
-        + for<'b> SerializeInto<Appender<'b, AlignedVec>>
-        + SerializeInto<VecAppender>
-{
-}
-
 /// A [`ZeroCopy`] type whose archive can be deserialized back into an owned value.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be decoded from an rkyv archive",
@@ -131,116 +81,6 @@ pub trait ZeroCopyDecode:
 {
 }
 impl<T> ZeroCopyDecode for T where T: ZeroCopy<Archived: Deserialize<T, ArchiveDeserializer>> {}
-
-/// Serializes `value` as an rkyv archive appended to `out` (positions relative to the
-/// current end of `out`), returning the archive's length.
-///
-/// Serialization runs with rancor's zero-sized `Failure` as the error type, as raw
-/// `rkyv::to_bytes` with `rancor::Error` does in release builds: threading `BoxedError`
-/// through every field's `Result` cost 8% on the log dataset. Only when serialization fails is
-/// it run again with `BoxedError`, to build the message.
-///
-/// # Errors
-///
-/// [`ErrorKind::Encode`] if a field's serializer fails (for example a `with` wrapper); `out`
-/// is left as it was.
-#[inline]
-pub fn serialize_into<T, B>(value: &T, out: &mut B) -> Result<usize>
-where
-    T: for<'b> SerializeInto<Appender<'b, B>>,
-    B: EncodeBuf,
-{
-    let start = out.len();
-    match rkyv::api::high::to_bytes_in::<_, Failure>(value, Appender::new(&mut *out)) {
-        Ok(appender) => Ok(appender.written()),
-        Err(Failure) => {
-            out.truncate(start);
-            Err(explain_encode(value, out, start))
-        }
-    }
-}
-
-/// [`serialize_into`] for an [`AlignedVec`], through a [`VecAppender`] when `out`'s length
-/// is a multiple of [`ARCHIVE_ALIGN`] (the vector is moved into the serializer and back, so
-/// rkyv's writes and position queries reach it directly), through an [`Appender`] otherwise.
-/// Same bytes, same result, same error, and `out` left as it was on failure.
-///
-/// # Errors
-///
-/// As [`serialize_into`].
-#[inline]
-pub(crate) fn serialize_into_vec<T>(value: &T, out: &mut AlignedVec) -> Result<usize>
-where
-    T: SerializeInto<VecAppender> + for<'b> SerializeInto<Appender<'b, AlignedVec>>,
-{
-    let start = out.len();
-    let writer = match VecAppender::new(std::mem::take(out)) {
-        Ok(writer) => writer,
-        Err(vec) => {
-            *out = vec;
-            return serialize_into_unaligned(value, out);
-        }
-    };
-    let (result, writer) = rkyv::util::with_arena(|arena| {
-        let mut serializer = rkyv::ser::Serializer::new(writer, arena.acquire(), Share::new());
-        let result = rkyv::api::serialize_using::<_, Failure>(value, &mut serializer);
-        (result, serializer.into_writer())
-    });
-    let written = writer.written();
-    *out = writer.into_inner();
-    match result {
-        Ok(_) => Ok(written),
-        Err(Failure) => {
-            out.truncate(start);
-            Err(explain_encode(value, out, start))
-        }
-    }
-}
-
-/// [`serialize_into_vec`]'s path for a vector whose length is not a multiple of
-/// [`ARCHIVE_ALIGN`], out of line to keep the common path small.
-#[inline(never)]
-fn serialize_into_unaligned<T>(value: &T, out: &mut AlignedVec) -> Result<usize>
-where
-    T: for<'b> SerializeInto<Appender<'b, AlignedVec>>,
-{
-    serialize_into(value, out)
-}
-
-/// Serializes again with [`ArchiveSerializer`] to say why serialization failed.
-#[cold]
-fn explain_encode<T, B>(value: &T, out: &mut B, start: usize) -> Error
-where
-    T: for<'b> SerializeInto<Appender<'b, B>>,
-    B: EncodeBuf,
-{
-    let result = rkyv::api::high::to_bytes_in::<_, BoxedError>(value, Appender::new(&mut *out))
-        .map(|appender| appender.written());
-    out.truncate(start);
-    match result {
-        Err(err) => encode_error::<T>(&err),
-        Ok(_) => Error::new(
-            ErrorKind::Encode,
-            format!(
-                "rkyv could not serialize `{}`, then did on a second try: its Serialize \
-                 implementation is not deterministic",
-                std::any::type_name::<T>()
-            ),
-        ),
-    }
-}
-
-#[cold]
-fn encode_error<T>(err: &BoxedError) -> Error {
-    Error::new(
-        ErrorKind::Encode,
-        format!(
-            "rkyv could not serialize `{}`: {}",
-            std::any::type_name::<T>(),
-            rkyv_message(err, None)
-        ),
-    )
-}
 
 /// True if `bytes` starts at an address aligned for zero-copy access.
 #[inline]
@@ -400,7 +240,7 @@ fn invalid_archive<T>(err: BoxedError, input: Option<&[u8]>) -> Error {
 /// the debug form and listed innermost first. A recursive type nested hundreds of levels deep
 /// has a trace as long, so at most [`MAX_TRACE_ENTRIES`] entries are kept (the innermost,
 /// which say what failed, and the outermost, which say where).
-fn rkyv_message(err: &BoxedError, input: Option<&[u8]>) -> String {
+pub fn rkyv_message(err: &BoxedError, input: Option<&[u8]>) -> String {
     scrub_addresses(&raw_rkyv_message(err), input)
 }
 
@@ -497,13 +337,6 @@ fn is_depth_error(err: &BoxedError) -> bool {
     format!("{err:?}").contains("ExceededMaximumSubtreeDepth")
 }
 
-thread_local! {
-    static ALIGN_SCRATCH: RefCell<AlignedVec> = RefCell::new(AlignedVec::new());
-}
-
-/// Largest scratch buffer kept per thread for re-aligning input; larger ones are freed.
-const MAX_RETAINED_SCRATCH: usize = 1 << 20;
-
 /// An empty slice at an address aligned to [`ARCHIVE_ALIGN`].
 ///
 /// The archive of a zero-sized type is empty, and an empty buffer's pointer is dangling, so
@@ -527,22 +360,9 @@ pub fn with_aligned<R>(bytes: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     if bytes.is_empty() {
         return f(aligned_empty());
     }
-    ALIGN_SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => {
-            scratch.clear();
-            scratch.extend_from_slice(bytes);
-            let result = f(&scratch);
-            if scratch.capacity() > MAX_RETAINED_SCRATCH {
-                *scratch = AlignedVec::new();
-            }
-            result
-        }
-        // Re-entered from inside `f` (a custom deserializer decoding a nested message).
-        Err(_) => {
-            let mut copy = AlignedVec::<ARCHIVE_ALIGN>::with_capacity(bytes.len());
-            copy.extend_from_slice(bytes);
-            f(&copy)
-        }
+    with_scratch(|scratch| {
+        scratch.extend_from_slice(bytes);
+        f(scratch)
     })
 }
 
@@ -576,8 +396,6 @@ pub fn deserialize_archived<T: ZeroCopyDecode>(archived: &T::Archived) -> Result
 enum Storage {
     /// Shared bytes that were already aligned: no copy was made.
     Shared(Bytes),
-    /// An aligned copy owned by the archive.
-    Owned(AlignedVec),
     /// A buffer on loan from a [`BufferPool`], returned when the archive drops.
     Pooled(PooledBuf),
     /// No bytes (the archive of a zero-sized type), at an aligned address.
@@ -589,7 +407,6 @@ impl Storage {
     fn as_slice(&self) -> &[u8] {
         match self {
             Storage::Shared(bytes) => bytes,
-            Storage::Owned(vec) => vec.as_slice(),
             Storage::Pooled(buf) => buf.as_slice(),
             Storage::Empty => aligned_empty(),
         }
@@ -600,8 +417,16 @@ impl Storage {
 ///
 /// Validation happens once, in the constructor; every later read is a plain pointer
 /// dereference. Aligned `Bytes` are kept as they are (no copy); anything else is copied once
-/// into an aligned buffer taken from [`BufferPool::global`], which goes back to the pool when
-/// the archive is dropped (so re-aligning allocates nothing in steady state).
+/// into an aligned buffer from a [`BufferPool`] ([`BufferPool::global`] unless you pass your
+/// own), which goes back to the pool when the archive is dropped.
+///
+/// Archived types aligned to more than 16 bytes are refused at compile time: the buffers
+/// zerocodec reads from are aligned to 16.
+///
+/// `OwnedArchive<T>` is `Send` and `Sync` exactly when `T::Archived` is both: clones of one
+/// `Bytes` share their memory, so moving an archive to another thread can share
+/// `&T::Archived` between threads (rkyv's archived types hold offsets, not pointers, and are
+/// both unless they wrap a type that is not).
 ///
 /// # Examples
 ///
@@ -618,30 +443,35 @@ impl Storage {
 pub struct OwnedArchive<T: ZeroCopy> {
     storage: Storage,
     range: Range<usize>,
-    _type: PhantomData<fn() -> T>,
+    // `fn() -> T`: an archive owns no `T`. `Arc<T::Archived>`: `Send` and `Sync` only when
+    // the archived type may be shared between threads (see the type's docs).
+    _type: PhantomData<(fn() -> T, std::sync::Arc<T::Archived>)>,
 }
 
 impl<T: ZeroCopy> OwnedArchive<T> {
-    /// Validates `bytes`, keeping them without a copy when they are aligned.
+    /// Validates `bytes`, keeping them without a copy when they are aligned and copying them
+    /// once into a buffer from [`BufferPool::global`] otherwise.
     ///
     /// # Errors
     ///
-    /// As [`access`], except that unaligned input is copied rather than rejected.
+    /// As [`access`](crate::archive::access), except that unaligned input is copied rather
+    /// than rejected.
     pub fn from_bytes(bytes: Bytes) -> Result<Self> {
-        Self::from_bytes_with_depth(bytes, DEFAULT_MAX_DEPTH)
+        Self::from_bytes_in(bytes, DEFAULT_MAX_DEPTH, BufferPool::global())
     }
 
-    /// [`from_bytes`](Self::from_bytes) with an explicit validation nesting cap.
+    /// [`from_bytes`](Self::from_bytes) with a validation nesting cap, copying unaligned
+    /// input into a buffer from `pool`.
     ///
     /// # Errors
     ///
     /// As [`access_with_depth`], except that unaligned input is copied rather than rejected.
-    pub fn from_bytes_with_depth(bytes: Bytes, max_depth: usize) -> Result<Self> {
+    pub fn from_bytes_in(bytes: Bytes, max_depth: usize, pool: &BufferPool) -> Result<Self> {
         let len = bytes.len();
         if is_aligned(&bytes) {
             Self::new(Storage::Shared(bytes), 0..len, max_depth)
         } else {
-            let mut buf = BufferPool::global().take();
+            let mut buf = pool.take();
             buf.extend_from_slice(&bytes);
             Self::new(Storage::Pooled(buf), 0..len, max_depth)
         }
@@ -652,82 +482,33 @@ impl<T: ZeroCopy> OwnedArchive<T> {
     ///
     /// # Errors
     ///
-    /// As [`access`], except that unaligned input is copied rather than rejected.
+    /// As [`access`](crate::archive::access), except that unaligned input is copied rather
+    /// than rejected.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
         let mut buf = BufferPool::global().take();
         buf.extend_from_slice(bytes);
-        Self::from_pooled(buf)
+        Self::from_pooled(buf, DEFAULT_MAX_DEPTH)
     }
 
-    /// Validates a pooled buffer and keeps it; it returns to its pool when the archive (and
-    /// every clone's copy) is dropped.
-    ///
-    /// # Errors
-    ///
-    /// As [`access`].
-    pub fn from_pooled(buf: PooledBuf) -> Result<Self> {
-        Self::from_pooled_with_depth(buf, DEFAULT_MAX_DEPTH)
-    }
-
-    /// [`from_pooled`](Self::from_pooled) with an explicit validation nesting cap (a codec's
-    /// own, for example [`RkyvCodec::with_max_depth`](https://docs.rs/zerocodec-codecs)).
+    /// Validates a pooled buffer (from any pool) with the nesting cap `max_depth` and keeps
+    /// it; it returns to its pool when the archive is dropped.
     ///
     /// # Errors
     ///
     /// As [`access_with_depth`].
-    pub fn from_pooled_with_depth(buf: PooledBuf, max_depth: usize) -> Result<Self> {
+    pub fn from_pooled(buf: PooledBuf, max_depth: usize) -> Result<Self> {
         let len = buf.len();
         Self::new(Storage::Pooled(buf), 0..len, max_depth)
     }
 
-    /// Validates the archive at `range` inside a pooled buffer (for example the payload of a
-    /// frame decompressed into it) and keeps the buffer.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Incomplete`] if `range` is outside `buf`; otherwise as [`access`].
-    pub fn from_pooled_range(buf: PooledBuf, range: Range<usize>) -> Result<Self> {
-        Self::new(Storage::Pooled(buf), range, DEFAULT_MAX_DEPTH)
-    }
-
-    /// Validates an aligned buffer and takes ownership of it.
-    ///
-    /// # Errors
-    ///
-    /// As [`access`].
-    pub fn from_aligned_vec(vec: AlignedVec) -> Result<Self> {
-        let len = vec.len();
-        Self::new(Storage::Owned(vec), 0..len, DEFAULT_MAX_DEPTH)
-    }
-
-    /// Validates the archive at `range` inside an aligned buffer (for example the payload of a
-    /// frame whose header precedes it) and takes ownership of the buffer.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Incomplete`] if `range` is outside `vec`; otherwise as [`access`].
-    pub fn from_aligned_vec_range(vec: AlignedVec, range: Range<usize>) -> Result<Self> {
-        Self::new(Storage::Owned(vec), range, DEFAULT_MAX_DEPTH)
-    }
-
-    /// Validates the archive at `range` inside `bytes`; copies just that range if it is not
-    /// aligned.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Incomplete`] if `range` is outside `bytes`; otherwise as [`access`].
-    pub fn from_bytes_range(bytes: Bytes, range: Range<usize>) -> Result<Self> {
-        let Some(slice) = bytes.get(range.clone()) else {
-            return Err(out_of_range(&range, bytes.len()));
-        };
-        if is_aligned(slice) {
-            Self::new(Storage::Shared(bytes), range, DEFAULT_MAX_DEPTH)
-        } else {
-            Self::from_slice(slice)
-        }
-    }
-
     fn new(storage: Storage, range: Range<usize>, max_depth: usize) -> Result<Self> {
+        const {
+            assert!(
+                align_of::<T::Archived>() <= ARCHIVE_ALIGN,
+                "OwnedArchive holds archives in 16-byte aligned buffers: this archived type \
+                 needs more"
+            );
+        }
         let Some(slice) = storage.as_slice().get(range.clone()) else {
             return Err(out_of_range(&range, storage.as_slice().len()));
         };
@@ -753,11 +534,6 @@ impl<T: ZeroCopy> OwnedArchive<T> {
     /// True if the archive shares the caller's `Bytes` rather than owning a copy.
     pub fn is_shared(&self) -> bool {
         matches!(self.storage, Storage::Shared(_))
-    }
-
-    /// True if the archive's bytes live in a buffer on loan from a [`BufferPool`].
-    pub fn is_pooled(&self) -> bool {
-        matches!(self.storage, Storage::Pooled(_))
     }
 
     /// Deserializes an owned `T`.
@@ -789,8 +565,8 @@ impl<T: ZeroCopy> Deref for OwnedArchive<T> {
     fn deref(&self) -> &T::Archived {
         // SAFETY: `new` validated exactly these bytes as a `T::Archived` with bytecheck (which
         // also checked their alignment), and nothing mutates them afterwards: `Bytes` is
-        // immutable and the owned `AlignedVec` or `PooledBuf` is never exposed mutably. Their
-        // heap allocation does not move when `self` moves.
+        // immutable and the `PooledBuf` is never exposed mutably. Their heap allocation does
+        // not move when `self` moves.
         unsafe { rkyv::access_unchecked::<T::Archived>(self.as_bytes()) }
     }
 }
@@ -817,7 +593,8 @@ impl<T: ZeroCopy> Clone for OwnedArchive<T> {
             }
             Storage::Empty => Storage::Empty,
             Storage::Shared(bytes) => Storage::Shared(bytes.clone()),
-            Storage::Owned(vec) => Storage::Owned(vec.clone()),
+            // A pooled buffer is 16-byte aligned, and so is the copy's; `new` refused archived
+            // types aligned above 16, so the copy is as valid as the original.
             Storage::Pooled(buf) => {
                 let mut copy = buf.pool().take();
                 copy.extend_from_slice(buf.as_slice());

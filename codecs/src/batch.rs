@@ -38,14 +38,14 @@
 //! A batch is one byte string: [`BatchBuilder::into_bytes`] or [`Batch::into_bytes`] hand it
 //! over without a copy. [`BatchCodec`](crate::BatchCodec) writes it as the payload of one
 //! frame (with the message type's fingerprint and, optionally, a CRC-32C over the whole
-//! batch), and `Compressed<BatchCodec<T>, X>` compresses it as a unit, recording the algorithm
-//! in the frame header; reading decompresses into a [`PooledBuf`] (aligned) and validates
-//! once.
+//! batch), compressed as a unit when it is given a [`Compression`](crate::Compression), with
+//! the algorithm recorded in the frame header; reading decompresses into a [`PooledBuf`]
+//! (aligned) and validates once.
 //!
 //! # Examples
 //!
 //! ```
-//! use zerocodec::{Batch, BatchBuilder};
+//! use zerocodec_codecs::{Batch, BatchBuilder};
 //!
 //! #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 //! struct Event { seq: u64, name: String }
@@ -77,15 +77,14 @@ use std::iter::FusedIterator;
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use bytes::Bytes;
-
-use crate::archive::{
-    DEFAULT_MAX_DEPTH, ZeroCopy, ZeroCopyDecode, ZeroCopyEncode, access_with_depth,
-    deserialize_archived, is_aligned,
+use zerocodec::archive::{DEFAULT_MAX_DEPTH, access_with_depth, deserialize_archived, is_aligned};
+use zerocodec::bytes::Bytes;
+use zerocodec::{
+    ARCHIVE_ALIGN, BufferPool, EncodeBuf, Error, ErrorKind, PooledBuf, Result, ZeroCopy,
+    ZeroCopyDecode,
 };
-use crate::buf::{ARCHIVE_ALIGN, EncodeBuf};
-use crate::error::{Error, ErrorKind, Result};
-use crate::pool::{BufferPool, PooledBuf};
+
+use crate::rkyv::{ZeroCopyEncode, serialize};
 
 /// The first four bytes of every batch.
 pub const BATCH_MAGIC: [u8; 4] = *b"ZCBA";
@@ -153,7 +152,7 @@ impl<T: ZeroCopyEncode> BatchBuilder<T> {
         let before = self.data.len();
         let offset = before.next_multiple_of(ARCHIVE_ALIGN);
         self.data.resize_zeroed(offset);
-        let len = match self.data.append_archive(value) {
+        let len = match serialize(value, &mut self.data) {
             Ok(len) => len,
             Err(err) => {
                 self.data.truncate(before);
