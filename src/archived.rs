@@ -34,6 +34,10 @@ use crate::scratch::with_scratch;
 /// [`access_with_depth`].
 pub const DEFAULT_MAX_DEPTH: usize = 128;
 
+// Measured when this was chosen: checking with `BoxedError` on the success path cost a fixed
+// ~7 ns per call and 15-80% on large archives (mk48: 2.2 ms against 1.3 ms); the depth cap
+// costs nothing measurable on most archives, 3-10% on one made of 150,000 small vectors.
+
 /// The rkyv validator zerocodec explains invalid archives with (bytecheck, keeping rkyv's
 /// error messages and traces).
 type ArchiveCheck<'a> = HighValidator<'a, BoxedError>;
@@ -47,7 +51,7 @@ type ArchiveDeserializer = HighDeserializer<BoxedError>;
 ///
 /// Implemented for every `T: rkyv::Archive` whose archived form is checkable with bytecheck
 /// under any rancor error type (`#[derive(rkyv::Archive)]` gives that): zerocodec validates
-/// with [`ArchiveFastCheck`] and explains failures with [`ArchiveCheck`].
+/// with rancor's zero-sized `Failure` and explains failures with `BoxedError`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read in place as a validated rkyv archive",
     label = "`{Self}` is not a checkable rkyv `Archive`",
@@ -105,15 +109,13 @@ pub fn access<T: ZeroCopy>(bytes: &[u8]) -> Result<&T::Archived> {
 ///
 /// # Cost
 ///
-/// Validation runs twice only on failure. The archive is first checked with rancor's
-/// zero-sized `Failure` as the error type ([`ArchiveFastCheck`]), as raw `rkyv::access` does
-/// in release builds; only if that fails is it checked again with `BoxedError`
-/// ([`ArchiveCheck`]) to build the message. Checking with `BoxedError` on the success path
-/// cost a fixed ~7 ns per call and 15-80% on large archives (mk48: 2.2 ms against 1.3 ms),
-/// because every check then returns a pointer-sized `Result` and carries the code that wraps
-/// errors in traces. The depth cap is one counter update per nested box, vector or string:
-/// nothing measurable on most archives, 3-10% on one made of 150,000 small vectors (the
-/// original mk48 dataset), which is the price of the guarantee below.
+/// Validation costs what raw `rkyv::access` costs, and runs twice only on failure. The
+/// archive is first checked with rancor's zero-sized `Failure` as the error type, as raw
+/// `rkyv::access` does in release builds; only if that fails is it checked again with
+/// `BoxedError` to build the message (checking with `BoxedError` on the success path makes
+/// every check return a pointer-sized `Result` and carry the code that wraps errors in
+/// traces). The depth cap is one counter update per nested box, vector or string, which is
+/// the price of the guarantee below; docs/benchmarks.md shows what both cost.
 ///
 /// # Why a depth cap
 ///
@@ -238,7 +240,7 @@ fn invalid_archive<T>(err: BoxedError, input: Option<&[u8]>) -> Error {
 /// rancor's `BoxedError` shows only the innermost error when displayed, and some failures
 /// (the validator's depth limit) live only in the trace, so the trace entries are read from
 /// the debug form and listed innermost first. A recursive type nested hundreds of levels deep
-/// has a trace as long, so at most [`MAX_TRACE_ENTRIES`] entries are kept (the innermost,
+/// has a trace as long, so at most `MAX_TRACE_ENTRIES` entries are kept (the innermost,
 /// which say what failed, and the outermost, which say where).
 pub fn rkyv_message(err: &BoxedError, input: Option<&[u8]>) -> String {
     scrub_addresses(&raw_rkyv_message(err), input)
@@ -392,6 +394,12 @@ pub fn deserialize_archived<T: ZeroCopyDecode>(archived: &T::Archived) -> Result
         .map_err(|err| invalid_archive::<T>(err, None))
 }
 
+/// What an [`OwnedArchive`] owns besides its bytes: no `T` (`fn() -> T`), and shared access to
+/// a `T::Archived`, so that it is `Send` and `Sync` only when the archived type may be shared
+/// between threads (`Arc<T::Archived>` is both exactly when `T::Archived` is; see the type's
+/// docs).
+type Marker<T> = PhantomData<(fn() -> T, std::sync::Arc<<T as Archive>::Archived>)>;
+
 /// Where an [`OwnedArchive`] keeps its bytes.
 enum Storage {
     /// Shared bytes that were already aligned: no copy was made.
@@ -443,9 +451,7 @@ impl Storage {
 pub struct OwnedArchive<T: ZeroCopy> {
     storage: Storage,
     range: Range<usize>,
-    // `fn() -> T`: an archive owns no `T`. `Arc<T::Archived>`: `Send` and `Sync` only when
-    // the archived type may be shared between threads (see the type's docs).
-    _type: PhantomData<(fn() -> T, std::sync::Arc<T::Archived>)>,
+    _type: Marker<T>,
 }
 
 impl<T: ZeroCopy> OwnedArchive<T> {

@@ -10,6 +10,7 @@ use crate::archived::{OwnedArchive, ZeroCopy};
 use crate::buf::{ARCHIVE_ALIGN, EncodeBuf};
 use crate::error::Result;
 use crate::pool::BufferPool;
+use crate::scratch::with_scratch;
 
 /// A stable numeric codec id, written in frame headers.
 ///
@@ -120,19 +121,24 @@ pub trait Encode: Codec {
     /// value; `out` is left unchanged.
     fn encode_into<B: EncodeBuf>(&self, item: &Self::Item, out: &mut B) -> Result<()>;
 
-    /// Encodes `item` into owned, 16-byte aligned `Bytes`.
+    /// Encodes `item` into owned, 16-byte aligned `Bytes` of exactly its length.
     ///
-    /// The buffer is allocated for this call and handed over without a copy: no pool, no
-    /// lock. Use [`encode_pooled`](Encode::encode_pooled) to take the buffer from a
-    /// [`BufferPool`] instead, or [`encode_into`](Encode::encode_into) to reuse your own.
+    /// The encoding is written into a reused per-thread scratch buffer, then copied once into
+    /// an allocation of exactly its size: no pool and no lock, and a small message does not
+    /// keep a large buffer alive for as long as its `Bytes` live. Use
+    /// [`encode_pooled`](Encode::encode_pooled) to take the buffer from a [`BufferPool`]
+    /// instead, or [`encode_into`](Encode::encode_into) to reuse your own.
     ///
     /// # Errors
     ///
     /// As [`encode_into`](Encode::encode_into).
     fn encode(&self, item: &Self::Item) -> Result<Bytes> {
-        let mut buf = AlignedVec::<ARCHIVE_ALIGN>::new();
-        self.encode_into(item, &mut buf)?;
-        Ok(Bytes::from_owner(buf))
+        with_scratch(|scratch| {
+            self.encode_into(item, scratch)?;
+            let mut exact = AlignedVec::<ARCHIVE_ALIGN>::with_capacity(scratch.len());
+            exact.extend_from_slice(scratch);
+            Ok(Bytes::from_owner(exact))
+        })
     }
 
     /// Encodes `item` into a buffer taken from `pool` and hands it over as 16-byte aligned

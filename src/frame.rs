@@ -704,7 +704,7 @@ fn trailing(header: &FrameHeader, found: usize) -> Error {
 /// Writes a frame whose payload length is known only after the payload is written: reserve
 /// room for the header, append the payload, then [`finish`](FrameWriter::finish).
 ///
-/// When the reserved room turns out different from the final header's length (a transform
+/// When the reserved room turns out different from the final header's length (a compressor
 /// stored the payload raw, so the extension is not needed), `finish` moves the payload once.
 #[derive(Debug)]
 #[must_use = "a frame is incomplete until `finish` patches its header"]

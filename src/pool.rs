@@ -164,10 +164,10 @@ struct Shared {
 /// A bounded, thread-safe pool of 16-byte aligned buffers.
 ///
 /// Cloning a `BufferPool` is cheap and yields a handle to the *same* pool. Use
-/// [`BufferPool::global`] for the process-wide default (what [`Codec::encode`] uses) or
-/// [`BufferPool::new`] for a pool of your own, with its own bounds and counters.
-///
-/// [`Codec::encode`]: crate::Codec::encode
+/// [`BufferPool::global`] for the process-wide default (where frame codecs decompress and
+/// re-align payloads unless given a pool of their own) or [`BufferPool::new`] for a pool of
+/// your own, with its own bounds and counters; [`Encode::encode_pooled`](crate::Encode)
+/// encodes into one.
 ///
 /// # Examples
 ///

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use zerocodec::batch::BATCH_INDEX_ENTRY_LEN;
 use zerocodec::bytes::Bytes;
-use zerocodec::{Batch, BatchBuilder, BatchRef, BufferPool, ErrorKind, PoolConfig};
+use zerocodec::{BufferPool, ErrorKind, PoolConfig};
+use zerocodec_codecs::{BATCH_INDEX_ENTRY_LEN, Batch, BatchBuilder, BatchRef};
 use zerocodec_datasets::{ChatMessage, RpcMethod, RpcRequest};
 
 /// One message type that carries every fixture type, so one batch holds them all.

@@ -4,7 +4,8 @@ mod common;
 
 use common::*;
 use zerocodec::bytes::Bytes;
-use zerocodec::{Codec, CodecId, Error, ErrorKind, ZeroCopyCodec};
+use zerocodec::prelude::*;
+use zerocodec::{CodecId, Error, ErrorKind};
 use zerocodec_codecs::{JsonCodec, RkyvCodec};
 use zerocodec_datasets::{ChatMessage, RpcMethod, RpcRequest};
 
@@ -12,23 +13,22 @@ fn round_trip_both<T>(value: &T)
 where
     T: serde::Serialize
         + serde::de::DeserializeOwned
-        + zerocodec::ZeroCopyEncode
+        + zerocodec_codecs::ZeroCopyEncode
         + zerocodec::ZeroCopyDecode
         + PartialEq
         + std::fmt::Debug,
 {
-    let json = JsonCodec.encode(value).unwrap();
-    assert_eq!(&Codec::<T>::decode(&JsonCodec, &json).unwrap(), value);
-    let rkyv = RkyvCodec::new().encode(value).unwrap();
-    assert_eq!(
-        &Codec::<T>::decode(&RkyvCodec::new(), &rkyv).unwrap(),
-        value
-    );
+    let json_codec = JsonCodec::new();
+    let json = json_codec.encode(value).unwrap();
+    assert_eq!(&json_codec.decode(&json).unwrap(), value);
+    let rkyv_codec = RkyvCodec::new();
+    let rkyv = rkyv_codec.encode(value).unwrap();
+    assert_eq!(&rkyv_codec.decode(&rkyv).unwrap(), value);
     // encode_into appends after existing bytes and leaves them alone.
     let mut buf = b"prefix".to_vec();
-    JsonCodec.encode_into(value, &mut buf).unwrap();
+    json_codec.encode_into(value, &mut buf).unwrap();
     assert_eq!(&buf[..6], b"prefix");
-    assert_eq!(&Codec::<T>::decode(&JsonCodec, &buf[6..]).unwrap(), value);
+    assert_eq!(&json_codec.decode(&buf[6..]).unwrap(), value);
 }
 
 #[test]
@@ -85,15 +85,16 @@ fn access_reads_fields_without_deserializing() {
     let codec = RkyvCodec::new();
     let msg = chat();
     let bytes = codec.encode(&msg).unwrap();
-    let view = ZeroCopyCodec::<ChatMessage>::access(&codec, &bytes).unwrap();
+    let view = codec.access(&bytes).unwrap();
     assert_eq!(view.id, msg.id);
     assert_eq!(view.content, msg.content);
     assert_eq!(view.timestamp, msg.timestamp);
     assert_eq!(view.room_id.as_str(), "room-general");
 
+    let codec = RkyvCodec::new();
     let req = rpc();
     let bytes = codec.encode(&req).unwrap();
-    let view = ZeroCopyCodec::<RpcRequest>::access(&codec, &bytes).unwrap();
+    let view = codec.access(&bytes).unwrap();
     assert_eq!(view.method, "rooms.post");
     assert_eq!(
         view.method_type,
@@ -102,9 +103,10 @@ fn access_reads_fields_without_deserializing() {
     assert_eq!(view.params, req.params);
     assert_eq!(view.params.to_value().unwrap(), req.params);
 
+    let codec = RkyvCodec::new();
     let n = nested();
     let bytes = codec.encode(&n).unwrap();
-    let view = ZeroCopyCodec::<Nested>::access(&codec, &bytes).unwrap();
+    let view = codec.access(&bytes).unwrap();
     assert_eq!(view.parent.as_ref().unwrap().name, "leaf ✓ ünïcödé");
     assert_eq!(view.tags[2], "a much longer tag than eight bytes");
     assert!(matches!(view.shapes[1], ArchivedShape::Rect { w, h } if w == 3 && h == 4));
@@ -114,7 +116,7 @@ fn access_reads_fields_without_deserializing() {
 fn owned_archive_shares_aligned_bytes_and_copies_unaligned_once() {
     let codec = RkyvCodec::new();
     let bytes = codec.encode(&chat()).unwrap();
-    let owned = ZeroCopyCodec::<ChatMessage>::access_owned(&codec, bytes.clone()).unwrap();
+    let owned = codec.access_owned(bytes.clone()).unwrap();
     assert!(owned.is_shared(), "aligned Bytes must not be copied");
     assert_eq!(owned.sender, "user-1337");
     assert_eq!(owned.deserialize().unwrap(), chat());
@@ -122,7 +124,7 @@ fn owned_archive_shares_aligned_bytes_and_copies_unaligned_once() {
     let (buf, range) = at_offset(&bytes, 3);
     let unaligned = Bytes::copy_from_slice(&buf[..]).slice(range);
     if !zerocodec::archive::is_aligned(&unaligned) {
-        let owned = ZeroCopyCodec::<ChatMessage>::access_owned(&codec, unaligned).unwrap();
+        let owned = codec.access_owned(unaligned).unwrap();
         assert!(!owned.is_shared());
         assert_eq!(owned.content, chat().content);
     }
@@ -130,19 +132,12 @@ fn owned_archive_shares_aligned_bytes_and_copies_unaligned_once() {
 
 #[test]
 fn codec_metadata() {
-    assert_eq!(Codec::<ChatMessage>::codec_id(&JsonCodec), CodecId::JSON);
-    assert_eq!(
-        Codec::<ChatMessage>::codec_id(&RkyvCodec::new()),
-        CodecId::RKYV
-    );
-    assert_eq!(
-        Codec::<ChatMessage>::content_type(&JsonCodec),
-        "application/json"
-    );
-    assert_eq!(
-        Codec::<ChatMessage>::content_type(&RkyvCodec::new()),
-        "application/x-rkyv"
-    );
+    let json = JsonCodec::<ChatMessage>::new();
+    let rkyv = RkyvCodec::<ChatMessage>::new();
+    assert_eq!(json.codec_id(), CodecId::JSON);
+    assert_eq!(rkyv.codec_id(), CodecId::RKYV);
+    assert_eq!(json.content_type(), "application/json");
+    assert_eq!(rkyv.content_type(), "application/x-rkyv");
 }
 
 /// Every decode of `bytes` as `T` through both paths: must not panic; returns the result.
@@ -150,17 +145,14 @@ fn decode_all_ways<T>(bytes: &[u8]) -> (Result<T, Error>, Result<T, Error>)
 where
     T: serde::Serialize
         + serde::de::DeserializeOwned
-        + zerocodec::ZeroCopyEncode
+        + zerocodec_codecs::ZeroCopyEncode
         + zerocodec::ZeroCopyDecode,
 {
-    let rkyv = RkyvCodec::new();
+    let rkyv = RkyvCodec::<T>::new();
     // access on an aligned copy, so only validation is exercised.
     let (buf, range) = at_offset(bytes, 0);
-    let _ = ZeroCopyCodec::<T>::access(&rkyv, &buf[range]);
-    (
-        Codec::<T>::decode(&JsonCodec, bytes),
-        Codec::<T>::decode(&rkyv, bytes),
-    )
+    let _ = rkyv.access(&buf[range]);
+    (JsonCodec::<T>::new().decode(bytes), rkyv.decode(bytes))
 }
 
 #[test]
@@ -176,14 +168,15 @@ fn every_truncation_is_a_typed_error() {
     where
         T: serde::Serialize
             + serde::de::DeserializeOwned
-            + zerocodec::ZeroCopyEncode
+            + zerocodec_codecs::ZeroCopyEncode
             + zerocodec::ZeroCopyDecode
             + PartialEq
             + std::fmt::Debug,
     {
-        let json = JsonCodec.encode(value).unwrap();
+        let json_codec = JsonCodec::new();
+        let json = json_codec.encode(value).unwrap();
         for cut in 0..json.len() {
-            let err = JsonCodec.decode(&json[..cut]).map(|_: T| ()).unwrap_err();
+            let err = json_codec.decode(&json[..cut]).map(|_: T| ()).unwrap_err();
             assert!(
                 matches!(
                     err.kind(),
@@ -192,12 +185,13 @@ fn every_truncation_is_a_typed_error() {
                 "json cut at {cut}: {err}"
             );
         }
-        let rkyv = RkyvCodec::new().encode(value).unwrap();
+        let rkyv_codec = RkyvCodec::new();
+        let rkyv = rkyv_codec.encode(value).unwrap();
         for cut in 0..rkyv.len() {
             // A prefix of an archive is usually invalid; when it happens to validate, it must
             // still decode to *some* value without panicking.
             let (buf, range) = at_offset(&rkyv[..cut], 0);
-            match Codec::<T>::decode(&RkyvCodec::new(), &buf[range]) {
+            match rkyv_codec.decode(&buf[range]) {
                 Ok(_) => {}
                 Err(err) => assert!(
                     matches!(err.kind(), ErrorKind::Incomplete | ErrorKind::Corrupt),
@@ -225,21 +219,21 @@ fn random_bytes_never_panic() {
 #[test]
 fn another_types_encoding_is_rejected() {
     // JSON: a ChatMessage read as an RpcRequest is well-formed JSON of the wrong shape.
-    let json = JsonCodec.encode(&chat()).unwrap();
-    let err = JsonCodec.decode(&json).map(|_: RpcRequest| ()).unwrap_err();
+    let json = JsonCodec::new().encode(&chat()).unwrap();
+    let err = JsonCodec::<RpcRequest>::new().decode(&json).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TypeMismatch, "{err}");
     assert!(err.to_string().contains("RpcRequest"), "{err}");
 
     // rkyv: a u64 archive is too short to be a ChatMessage.
     let small = RkyvCodec::new().encode(&7u64).unwrap();
-    let err = Codec::<ChatMessage>::decode(&RkyvCodec::new(), &small).unwrap_err();
+    let err = RkyvCodec::<ChatMessage>::new().decode(&small).unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::Incomplete | ErrorKind::Corrupt),
         "{err}"
     );
     // A Nested archive is long enough, but does not validate as a ChatMessage.
     let other = RkyvCodec::new().encode(&nested()).unwrap();
-    match Codec::<ChatMessage>::decode(&RkyvCodec::new(), &other) {
+    match RkyvCodec::<ChatMessage>::new().decode(&other) {
         Err(err) => assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}"),
         Ok(msg) => panic!("a Nested archive decoded as {msg:?}"),
     }
@@ -254,33 +248,27 @@ fn unaligned_input_decodes_or_fails_clearly() {
             let (buf, range) = at_offset(&bytes, offset);
             let slice = &buf[range.clone()];
             // decode copies once and succeeds.
-            assert_eq!(Codec::<ChatMessage>::decode(&codec, slice).unwrap(), value);
+            assert_eq!(codec.decode(slice).unwrap(), value);
             // borrowed access refuses, with its own kind, rather than reading misaligned data.
-            let err = ZeroCopyCodec::<ChatMessage>::access(&codec, slice).unwrap_err();
+            let err = codec.access(slice).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Unaligned);
             assert!(err.to_string().contains("aligned to 16 bytes"), "{err}");
             // the owned form copies once and succeeds.
-            let owned =
-                ZeroCopyCodec::<ChatMessage>::access_owned(&codec, Bytes::copy_from_slice(slice))
-                    .unwrap();
+            let owned = codec.access_owned(Bytes::copy_from_slice(slice)).unwrap();
             assert_eq!(owned.deserialize().unwrap(), value);
             // JSON has no alignment needs.
-            let json = JsonCodec.encode(&value).unwrap();
+            let json_codec = JsonCodec::new();
+            let json = json_codec.encode(&value).unwrap();
             let (jbuf, jrange) = at_offset(&json, offset);
-            assert_eq!(
-                JsonCodec
-                    .decode(&jbuf[jrange])
-                    .map(|m: ChatMessage| m)
-                    .unwrap(),
-                value
-            );
+            assert_eq!(json_codec.decode(&jbuf[jrange]).unwrap(), value);
         }
     }
+    let codec = RkyvCodec::new();
     let n = nested();
     let bytes = codec.encode(&n).unwrap();
     for offset in 1..16 {
         let (buf, range) = at_offset(&bytes, offset);
-        assert_eq!(Codec::<Nested>::decode(&codec, &buf[range]).unwrap(), n);
+        assert_eq!(codec.decode(&buf[range]).unwrap(), n);
     }
 }
 
@@ -289,7 +277,7 @@ fn json_encode_failure_is_typed_and_leaves_buffer_intact() {
     // serde_json refuses maps whose keys are not strings.
     let bad: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
     let mut buf = b"keep".to_vec();
-    let err = JsonCodec.encode_into(&bad, &mut buf).unwrap_err();
+    let err = JsonCodec::new().encode_into(&bad, &mut buf).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Encode);
     assert_eq!(buf, b"keep");
 }
@@ -297,9 +285,8 @@ fn json_encode_failure_is_typed_and_leaves_buffer_intact() {
 #[test]
 fn json_recursion_is_bounded() {
     let deep = "[".repeat(100_000);
-    let err = JsonCodec
+    let err = JsonCodec::<serde_json::Value>::new()
         .decode(deep.as_bytes())
-        .map(|_: serde_json::Value| ())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     assert!(err.to_string().contains("recursion limit"), "{err}");
@@ -308,8 +295,9 @@ fn json_recursion_is_bounded() {
 #[test]
 fn rkyv_depth_limit_is_enforced() {
     let n = nested(); // parent nests one Box deep, plus vectors and strings below
-    let bytes = RkyvCodec::new().encode(&n).unwrap();
-    let err = Codec::<Nested>::decode(&RkyvCodec::new().with_max_depth(1), &bytes).unwrap_err();
+    let codec = RkyvCodec::new();
+    let bytes = codec.encode(&n).unwrap();
+    let err = codec.with_max_depth(1).decode(&bytes).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     assert!(err.to_string().to_lowercase().contains("depth"), "{err}");
 }
@@ -317,12 +305,12 @@ fn rkyv_depth_limit_is_enforced() {
 #[test]
 fn public_types_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
-    assert_send_sync::<JsonCodec>();
-    assert_send_sync::<RkyvCodec>();
+    assert_send_sync::<JsonCodec<ChatMessage>>();
+    assert_send_sync::<RkyvCodec<ChatMessage>>();
     assert_send_sync::<Error>();
     assert_send_sync::<ErrorKind>();
     assert_send_sync::<zerocodec::OwnedArchive<ChatMessage>>();
     assert_send_sync::<zerocodec_codecs::AsJson>();
-    assert_eq!(size_of::<JsonCodec>(), 0);
+    assert_eq!(size_of::<JsonCodec<ChatMessage>>(), 0);
     assert_eq!(size_of::<Error>(), size_of::<usize>());
 }

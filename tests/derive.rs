@@ -7,7 +7,8 @@
     reason = "the fixtures exist for their fingerprints; most fields are never read"
 )]
 
-use zerocodec::{Codec, Message, combine_fingerprints, fnv1a_64};
+use zerocodec::prelude::*;
+use zerocodec::{Message, combine_fingerprints, fnv1a_64};
 use zerocodec_codecs::{JsonCodec, RkyvCodec};
 
 /// Declares two versions of a type `Msg` (plus any helpers) in modules `$m::a` and `$m::b`.
@@ -376,14 +377,13 @@ fn attribute_macro_types_round_trip_through_json_and_rkyv() {
         room_id: "r-9".into(),
         edited_at: Some(1_763_700_000_500),
     };
-    let json = JsonCodec.encode(&msg).unwrap();
-    assert_eq!(JsonCodec.decode::<ChatMessageV2>(&json).unwrap(), msg);
-    let rkyv = RkyvCodec::new().encode(&msg).unwrap();
-    assert_eq!(
-        RkyvCodec::new().decode::<ChatMessageV2>(&rkyv).unwrap(),
-        msg
-    );
-    let view = RkyvCodec::new().access::<ChatMessageV2>(&rkyv).unwrap();
+    let json_codec = JsonCodec::new();
+    let json = json_codec.encode(&msg).unwrap();
+    assert_eq!(json_codec.decode(&json).unwrap(), msg);
+    let rkyv_codec = RkyvCodec::new();
+    let rkyv = rkyv_codec.encode(&msg).unwrap();
+    assert_eq!(rkyv_codec.decode(&rkyv).unwrap(), msg);
+    let view = rkyv_codec.access(&rkyv).unwrap();
     assert_eq!(view.content, "héllo");
     assert_eq!(
         view.edited_at.as_ref().map(|t| t.to_native()),
@@ -412,14 +412,16 @@ fn attribute_macro_keeps_serde_and_rkyv_options() {
         id: 3,
         params: [("limit".to_string(), 10)].into(),
     };
-    let json = JsonCodec.encode(&call).unwrap();
+    let json_codec = JsonCodec::new();
+    let json = json_codec.encode(&call).unwrap();
     assert_eq!(
         std::str::from_utf8(&json).unwrap(),
         r#"{"kind":"mutation","id":3,"params":{"limit":10}}"#
     );
-    assert_eq!(JsonCodec.decode::<Call>(&json).unwrap(), call);
-    let rkyv = RkyvCodec::new().encode(&call).unwrap();
-    assert_eq!(RkyvCodec::new().decode::<Call>(&rkyv).unwrap(), call);
+    assert_eq!(json_codec.decode(&json).unwrap(), call);
+    let rkyv_codec = RkyvCodec::new();
+    let rkyv = rkyv_codec.encode(&call).unwrap();
+    assert_eq!(rkyv_codec.decode(&rkyv).unwrap(), call);
     assert_eq!(Call::NAME, "rpc.Call");
 }
 
@@ -530,13 +532,12 @@ fn attribute_macro_archived_types_print_so_access_results_unwrap() {
         room_id: "r".into(),
         edited_at: None,
     };
-    let rkyv = RkyvCodec::new().encode(&msg).unwrap();
+    let codec = RkyvCodec::new();
+    let rkyv = codec.encode(&msg).unwrap();
     // `unwrap_err` needs `Debug` on the `Ok` side: the archived view.
-    let err = RkyvCodec::new()
-        .access::<ChatMessageV2>(&rkyv[..rkyv.len() - 1])
-        .unwrap_err();
+    let err = codec.access(&rkyv[..rkyv.len() - 1]).unwrap_err();
     assert!(!err.message().is_empty());
-    let view = RkyvCodec::new().access::<ChatMessageV2>(&rkyv).unwrap();
+    let view = codec.access(&rkyv).unwrap();
     let text = format!("{view:?}");
     assert!(text.contains("\"ada\""), "{text}");
     // The option and the fingerprint do not interact: `archived_debug` is not on the wire.

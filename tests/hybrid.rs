@@ -1,10 +1,9 @@
-//! HybridCodec: frames, legacy JSON, fallback, zero-copy, compression hooks, metrics, and
-//! every malformed header.
+//! HybridCodec: frames, legacy JSON, fallback, zero-copy, compression, metrics, and every
+//! malformed header.
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use common::*;
 use rkyv::Place;
@@ -12,12 +11,14 @@ use rkyv::rancor::{Fallible, Source};
 use rkyv::with::{ArchiveWith, DeserializeWith, SerializeWith};
 use serde::{Deserialize, Serialize};
 use zerocodec::bytes::Bytes;
-use zerocodec::frame::{self, Frame, FrameHeader};
-use zerocodec::{
-    Codec, CodecId, CompressionId, EncodeBuf, Error, ErrorKind, Message, Metrics, Transform,
-    ZeroCopyCodec,
+use zerocodec::frame::{self, Frame, FrameHeader, FrameWriter};
+use zerocodec::prelude::*;
+use zerocodec::{CodecId, CompressionId, Error, ErrorKind, Message, Metered, Metrics};
+use zerocodec_codecs::{
+    Compression, DictionaryRegistry, HybridCodec, HybridMetrics, JsonCodec, Policy, Primary,
+    RkyvCodec, ZeroCopyEncode, ZstdDictionary,
 };
-use zerocodec_codecs::{HybridCodec, JsonCodec, Primary, RkyvCodec};
+use zerocodec_datasets::messages::chat_messages;
 use zerocodec_datasets::{ChatMessage, RpcRequest};
 
 // ---------------------------------------------------------------------------------------------
@@ -115,91 +116,7 @@ impl Message for Text {
     const SCHEMA_FINGERPRINT: u64 = 0x5445_5854_0000_0001;
 }
 
-/// A test-only compression id for [`Xor`].
-const XOR: CompressionId = CompressionId(0xE0);
-
-/// A trivial reversible transform: XOR every byte with a key; stores inputs shorter than
-/// `raw_below` raw. Counts its decompress calls.
-struct Xor {
-    key: u8,
-    max: usize,
-    dictionary: Option<u32>,
-    raw_below: usize,
-    decompressions: AtomicUsize,
-}
-
-impl Xor {
-    fn new() -> Self {
-        Self {
-            key: 0x5A,
-            max: 1 << 20,
-            dictionary: None,
-            raw_below: 0,
-            decompressions: AtomicUsize::new(0),
-        }
-    }
-}
-
-impl Transform for Xor {
-    fn dictionary_id(&self) -> Option<u32> {
-        self.dictionary
-    }
-
-    fn max_decompressed_len(&self) -> usize {
-        self.max
-    }
-
-    fn compress_into<B: EncodeBuf>(
-        &self,
-        input: &[u8],
-        out: &mut B,
-    ) -> zerocodec::Result<CompressionId> {
-        if input.len() < self.raw_below {
-            out.extend_from_slice(input);
-            return Ok(CompressionId::NONE);
-        }
-        let xored: Vec<u8> = input.iter().map(|b| b ^ self.key).collect();
-        out.extend_from_slice(&xored);
-        Ok(XOR)
-    }
-
-    fn decompress_into<B: EncodeBuf>(
-        &self,
-        compression: CompressionId,
-        dictionary: Option<u32>,
-        input: &[u8],
-        out: &mut B,
-    ) -> zerocodec::Result<()> {
-        self.decompressions.fetch_add(1, Ordering::Relaxed);
-        if compression != XOR {
-            return Err(zerocodec::transform::unknown_compression(
-                compression,
-                "224 (test xor)",
-            ));
-        }
-        if dictionary != self.dictionary {
-            return Err(Error::new(
-                ErrorKind::UnknownDictionary,
-                format!(
-                    "expected dictionary {:?}, found {dictionary:?}",
-                    self.dictionary
-                ),
-            ));
-        }
-        if input.len() > self.max {
-            return Err(Error::too_large(
-                "xor output",
-                input.len() as u64,
-                self.max as u64,
-            ));
-        }
-        let xored: Vec<u8> = input.iter().map(|b| b ^ self.key).collect();
-        out.extend_from_slice(&xored);
-        Ok(())
-    }
-}
-
-fn rkyv_len<T: zerocodec::ZeroCopyEncode + zerocodec::ZeroCopyDecode>(value: &T) -> usize {
+fn rkyv_len<T: ZeroCopyEncode>(value: &T) -> usize {
     RkyvCodec::new().encode(value).unwrap().len()
 }
 
@@ -207,27 +124,90 @@ fn kind<T: std::fmt::Debug>(result: Result<T, Error>) -> ErrorKind {
     result.expect_err("expected an error").kind()
 }
 
+/// The error of `result`, which must be one (for results whose value has no `Debug`, such as
+/// an archived view).
+fn error_of<T>(result: Result<T, Error>) -> Error {
+    match result {
+        Ok(_) => panic!("expected an error, found a value"),
+        Err(err) => err,
+    }
+}
+
+/// The length of `n` as an unsigned LEB128 varint.
+fn leb128_len(n: usize) -> usize {
+    let bits = usize::BITS - n.leading_zeros();
+    (bits.max(1) as usize).div_ceil(7)
+}
+
+/// A chat message long and repetitive enough that every algorithm really compresses it.
+fn long_chat() -> ChatMessage {
+    ChatMessage {
+        content: "the quick brown fox jumps over the lazy dog; ".repeat(12),
+        ..chat()
+    }
+}
+
+/// A zstd dictionary trained on the rkyv encodings of chat messages (what a compressed
+/// hybrid frame's payload is), trained once.
+fn chat_dictionary() -> Arc<ZstdDictionary> {
+    static DICT: OnceLock<Arc<ZstdDictionary>> = OnceLock::new();
+    DICT.get_or_init(|| {
+        let dict = ZstdDictionary::train_with(
+            &RkyvCodec::<ChatMessage>::new(),
+            &chat_messages(0xD1C7, 300),
+            2048,
+        )
+        .unwrap();
+        Arc::new(dict)
+    })
+    .clone()
+}
+
+/// Every compression a writer can choose, by name (the dictionary trained once).
+fn compressions() -> Vec<(&'static str, Compression)> {
+    vec![
+        ("lz4", Compression::Lz4),
+        ("zstd", Compression::zstd()),
+        ("zstd-1", Compression::Zstd(1)),
+        (
+            "zstd-dict",
+            Compression::zstd_dict(chat_dictionary(), 3).unwrap(),
+        ),
+    ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // Round trips and layout
 
 #[test]
 fn round_trips_with_every_option() {
-    let codecs = [
+    let mut codecs = vec![
         HybridCodec::<ChatMessage>::new(),
         HybridCodec::compact(),
         HybridCodec::new().with_checksum(true),
         HybridCodec::new().with_fingerprint(false),
         HybridCodec::new().with_primary(Primary::Json),
     ];
+    for (_, compression) in compressions() {
+        codecs.push(HybridCodec::new().with_compression(compression.clone()));
+        codecs.push(
+            HybridCodec::new()
+                .with_compression(compression)
+                .with_checksum(true)
+                .with_primary(Primary::Json),
+        );
+    }
     for codec in &codecs {
-        let frame = codec.encode(&chat()).unwrap();
-        assert!(frame::is_frame(&frame));
-        assert_eq!(codec.decode(&frame).unwrap(), chat(), "{codec:?}");
-        // Appended after other bytes, at an unaligned offset: still decodes (one copy).
-        let mut buf = b"xyz".to_vec();
-        codec.encode_into(&chat(), &mut buf).unwrap();
-        assert_eq!(&buf[..3], b"xyz");
-        assert_eq!(codec.decode(&buf[3..]).unwrap(), chat());
+        for msg in [chat(), long_chat()] {
+            let frame = codec.encode(&msg).unwrap();
+            assert!(frame::is_frame(&frame));
+            assert_eq!(codec.decode(&frame).unwrap(), msg, "{codec:?}");
+            // Appended after other bytes, at an unaligned offset: still decodes (one copy).
+            let mut buf = b"xyz".to_vec();
+            codec.encode_into(&msg, &mut buf).unwrap();
+            assert_eq!(&buf[..3], b"xyz");
+            assert_eq!(codec.decode(&buf[3..]).unwrap(), msg);
+        }
     }
     let rpc_codec = HybridCodec::<RpcRequest>::new();
     let frame = rpc_codec.encode(&rpc()).unwrap();
@@ -241,21 +221,25 @@ fn header_sizes_are_16_or_32_and_payload_is_the_raw_encoding() {
         .encode(&chat())
         .unwrap();
     assert_eq!(compact.len(), 16 + raw);
-    // Version 2: magic, version, codec, flags, a LEB128 length and the fingerprint fit in 16.
+    // Magic, version, codec, flags, a LEB128 length and the fingerprint fit in 16.
     let default = HybridCodec::<ChatMessage>::new().encode(&chat()).unwrap();
     assert_eq!(default.len(), 16 + raw);
-    let v1 = HybridCodec::<ChatMessage>::new()
-        .with_format_version(1)
-        .encode(&chat())
-        .unwrap();
-    assert_eq!(v1.len(), 32 + raw);
+    assert_eq!(default[1], 2, "writers write version 2");
+    // Version 1 was never released: a frame that says version 1 is refused.
+    let mut v1 = default.to_vec();
+    v1[1] = 1;
     assert_eq!(
-        HybridCodec::<ChatMessage>::new().decode(&v1).unwrap(),
-        chat()
+        kind(HybridCodec::<ChatMessage>::new().decode(&v1)),
+        ErrorKind::UnknownVersion
     );
     let header = *Frame::parse(&default).unwrap().header();
     assert_eq!(header.fingerprint, Some(ChatMessage::SCHEMA_FINGERPRINT));
     assert_eq!(header.checksum, None, "checksum is off by default");
+    assert_eq!(
+        header.compression,
+        CompressionId::NONE,
+        "no compression by default"
+    );
     let checksum_only = HybridCodec::<ChatMessage>::compact()
         .with_checksum(true)
         .encode(&chat())
@@ -278,20 +262,22 @@ fn header_sizes_are_16_or_32_and_payload_is_the_raw_encoding() {
         .with_primary(Primary::Json)
         .encode(&chat())
         .unwrap();
-    assert_eq!(&json[16..], &JsonCodec.encode(&chat()).unwrap()[..]);
+    assert_eq!(&json[16..], &JsonCodec::new().encode(&chat()).unwrap()[..]);
     assert_eq!(Frame::parse(&json).unwrap().header().codec, CodecId::JSON);
 }
 
 #[test]
 fn codec_metadata() {
     let codec = HybridCodec::<ChatMessage>::new();
-    assert_eq!(Codec::<ChatMessage>::codec_id(&codec), CodecId::FRAME);
-    assert_eq!(
-        Codec::<ChatMessage>::content_type(&codec),
-        "application/x-zerocodec-frame"
-    );
+    assert_eq!(codec.codec_id(), CodecId::FRAME);
+    assert_eq!(codec.content_type(), "application/x-zerocodec-frame");
     assert_eq!(codec.primary(), Primary::Rkyv);
     assert!(codec.metrics().is_none());
+    assert!(!codec.checksum());
+    assert!(matches!(codec.compression(), Compression::None));
+    let lz4 = HybridCodec::<ChatMessage>::new().with_compression(Compression::Lz4);
+    assert!(matches!(lz4.compression(), Compression::Lz4));
+    assert_eq!(lz4.codec_id(), CodecId::FRAME);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,9 +334,39 @@ fn json_payloads_are_not_accessible_in_place_but_access_owned_reencodes_them() {
     assert_eq!(owned.content, chat().content);
     assert!(!owned.is_shared());
 
-    let legacy = JsonCodec.encode(&chat()).unwrap();
+    let legacy = JsonCodec::new().encode(&chat()).unwrap();
     assert_eq!(kind(codec.access(&legacy)), ErrorKind::Unsupported);
     assert_eq!(codec.access_owned(legacy).unwrap().room_id, chat().room_id);
+}
+
+#[test]
+fn compressed_frames_are_not_accessible_in_place_but_access_owned_decompresses_them() {
+    let reader = HybridCodec::<ChatMessage>::new();
+    for (name, compression) in compressions() {
+        for primary in [Primary::Rkyv, Primary::Json] {
+            let writer = HybridCodec::<ChatMessage>::new()
+                .with_compression(compression.clone())
+                .with_primary(primary);
+            let frame = writer.encode(&long_chat()).unwrap();
+            assert!(
+                Frame::parse(&frame).unwrap().header().is_compressed(),
+                "{name} stored the payload raw"
+            );
+            // A plain reader reads every algorithm; the dictionary is the writer's own.
+            let own = if name == "zstd-dict" {
+                &writer
+            } else {
+                &reader
+            };
+            assert_eq!(own.decode(&frame).unwrap(), long_chat(), "{name}");
+            let err = error_of(own.access(&frame));
+            assert_eq!(err.kind(), ErrorKind::Unsupported, "{name}: {err}");
+            assert!(err.message().contains("access_owned"), "{name}: {err}");
+            let owned = own.access_owned(frame.clone()).unwrap();
+            assert_eq!(owned.content, long_chat().content, "{name}");
+            assert!(!owned.is_shared(), "{name}: decompressed, not shared");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,8 +440,12 @@ fn bad_legacy_json_is_typed_and_legacy_can_be_turned_off() {
 
 #[test]
 fn fallback_to_json_is_used_and_counted() {
+    let hybrid = Arc::new(HybridMetrics::new());
     let metrics = Arc::new(Metrics::new());
-    let codec = HybridCodec::<Flaky>::new().with_metrics(metrics.clone());
+    let codec = Metered::with_metrics(
+        HybridCodec::<Flaky>::new().with_metrics(hybrid.clone()),
+        metrics.clone(),
+    );
     let even = Flaky {
         name: "even".into(),
         x: 2,
@@ -447,11 +467,18 @@ fn fallback_to_json_is_used_and_counted() {
     assert_eq!(codec.decode(&even_frame).unwrap(), even);
     assert_eq!(codec.decode(&odd_frame).unwrap(), odd);
 
+    let counted = hybrid.snapshot();
+    assert_eq!(counted.rkyv_encodes, 1);
+    assert_eq!(counted.fallbacks, 1);
+    assert_eq!(counted.json_fallback_rate(), Some(0.5));
+    assert_eq!(counted.legacy_reads, 0);
+    assert_eq!(
+        (counted.raw_bytes, counted.stored_bytes),
+        (0, 0),
+        "no compression"
+    );
+    assert_eq!(counted.compression_ratio(), None);
     let snap = metrics.snapshot();
-    assert_eq!(snap.rkyv_encodes, 1);
-    assert_eq!(snap.fallbacks, 1);
-    assert_eq!(snap.rkyv_success_rate(), Some(0.5));
-    assert_eq!(snap.json_fallback_rate(), Some(0.5));
     assert_eq!(snap.messages_encoded, 2);
     assert_eq!(
         snap.bytes_encoded,
@@ -467,12 +494,17 @@ fn fallback_to_json_is_used_and_counted() {
         ErrorKind::Unsupported,
         "re-encoding an rkyv-refused value fails typed"
     );
+    assert_eq!(metrics.snapshot().errors_of(ErrorKind::Unsupported), 1);
 }
 
 #[test]
 fn when_both_codecs_fail_the_error_names_both_and_the_buffer_is_untouched() {
+    let hybrid = Arc::new(HybridMetrics::new());
     let metrics = Arc::new(Metrics::new());
-    let codec = HybridCodec::<Flaky>::new().with_metrics(metrics.clone());
+    let codec = Metered::with_metrics(
+        HybridCodec::<Flaky>::new().with_metrics(hybrid.clone()),
+        metrics.clone(),
+    );
     let mut buf = b"keep".to_vec();
     let err = codec
         .encode_into(
@@ -489,10 +521,27 @@ fn when_both_codecs_fail_the_error_names_both_and_the_buffer_is_untouched() {
         "{err}"
     );
     assert_eq!(buf, b"keep");
+    assert_eq!(hybrid.snapshot().fallbacks, 1);
+    assert_eq!(hybrid.snapshot().rkyv_encodes, 0);
     let snap = metrics.snapshot();
-    assert_eq!(snap.fallbacks, 1);
     assert_eq!(snap.messages_encoded, 0);
     assert_eq!(snap.errors_of(ErrorKind::Encode), 1);
+    // The same through a compressing codec: nothing written, nothing counted as compressed.
+    let compressing = HybridCodec::<Flaky>::new()
+        .with_compression(Compression::Lz4)
+        .with_metrics(hybrid.clone());
+    let err = compressing
+        .encode_into(
+            &Flaky {
+                name: "n".repeat(200),
+                x: 13,
+            },
+            &mut buf,
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Encode);
+    assert_eq!(buf, b"keep");
+    assert_eq!(hybrid.snapshot().raw_bytes, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,136 +577,28 @@ fn a_frame_of_one_type_decoded_as_another_is_a_fingerprint_mismatch() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// ---------------------------------------------------------------------------------------------
 // Malformed headers
-
-/// A version 1 frame without checksum, so each corrupted field reports its own kind.
-fn unchecked_frame() -> Vec<u8> {
-    HybridCodec::<ChatMessage>::new()
-        .with_format_version(1)
-        .with_checksum(false)
-        .encode(&chat())
-        .unwrap()
-        .to_vec()
-}
 
 fn decode_aligned(codec: &HybridCodec<ChatMessage>, bytes: &[u8]) -> Result<ChatMessage, Error> {
     let (buf, range) = at_offset(bytes, 0);
     codec.decode(&buf[range])
 }
 
+/// A reader that knows [`chat_dictionary`] (and every algorithm).
+fn dict_reader() -> HybridCodec<ChatMessage> {
+    let registry = DictionaryRegistry::new();
+    registry.insert(chat_dictionary());
+    HybridCodec::new().with_dictionaries(registry)
+}
+
+/// Each field of the header writers write by default (`FA 02 02 02`, the LEB128 payload
+/// length (2 bytes), the fingerprint (8), 2 bytes of padding), corrupted: each gives its own
+/// kind, from decode, access and access_owned alike.
 #[test]
 fn each_header_field_corrupted_gives_its_own_kind() {
     let codec = HybridCodec::<ChatMessage>::new();
     let strict = HybridCodec::<ChatMessage>::new().with_legacy_json(false);
-    let good = unchecked_frame();
-    assert_eq!(good.len(), 32 + rkyv_len(&chat()));
-    assert_eq!(decode_aligned(&codec, &good).unwrap(), chat());
-    let patch = |at: usize, bytes: &[u8]| {
-        let mut f = good.clone();
-        f[at..at + bytes.len()].copy_from_slice(bytes);
-        f
-    };
-    let payload_len = u32::from_le_bytes(good[8..12].try_into().unwrap());
-    let cases: Vec<(&str, Vec<u8>, ErrorKind)> = vec![
-        // magic: no longer a frame, so legacy JSON, which it is not
-        ("magic", patch(0, &[0xFB]), ErrorKind::Corrupt),
-        ("version 0", patch(1, &[0]), ErrorKind::UnknownVersion),
-        ("version 3", patch(1, &[3]), ErrorKind::UnknownVersion),
-        ("version 255", patch(1, &[255]), ErrorKind::UnknownVersion),
-        ("codec 0", patch(2, &[0]), ErrorKind::UnknownCodec),
-        ("codec frame", patch(2, &[3]), ErrorKind::UnknownCodec),
-        ("codec private", patch(2, &[200]), ErrorKind::UnknownCodec),
-        (
-            "codec json on rkyv bytes",
-            patch(2, &[1]),
-            ErrorKind::Corrupt,
-        ),
-        ("compression", patch(3, &[2]), ErrorKind::UnknownCompression),
-        (
-            "reserved flag",
-            patch(4, &[0b1000_0010]),
-            ErrorKind::Corrupt,
-        ),
-        (
-            "checksum flag without checksum",
-            patch(4, &[0b011]),
-            ErrorKind::ChecksumMismatch,
-        ),
-        (
-            "fingerprint flag cleared",
-            patch(4, &[0]),
-            ErrorKind::Corrupt,
-        ),
-        (
-            "dictionary flag on raw payload",
-            patch(4, &[0b110]),
-            ErrorKind::Corrupt,
-        ),
-        ("reserved byte 5", patch(5, &[1]), ErrorKind::Corrupt),
-        ("reserved byte 7", patch(7, &[0x80]), ErrorKind::Corrupt),
-        (
-            "length + 1",
-            patch(8, &(payload_len + 1).to_le_bytes()),
-            ErrorKind::Incomplete,
-        ),
-        (
-            "length max",
-            patch(8, &u32::MAX.to_le_bytes()),
-            ErrorKind::Incomplete,
-        ),
-        (
-            "length - 1",
-            patch(8, &(payload_len - 1).to_le_bytes()),
-            ErrorKind::Corrupt,
-        ),
-        (
-            "length 0",
-            patch(8, &0u32.to_le_bytes()),
-            ErrorKind::Corrupt,
-        ),
-        (
-            "checksum without flag",
-            patch(12, &[1, 0, 0, 0]),
-            ErrorKind::Corrupt,
-        ),
-        ("fingerprint", patch(16, &[0xFF]), ErrorKind::TypeMismatch),
-        (
-            "dictionary without flag",
-            patch(24, &[7]),
-            ErrorKind::Corrupt,
-        ),
-        (
-            "uncompressed length on raw",
-            patch(28, &[1]),
-            ErrorKind::Corrupt,
-        ),
-    ];
-    for (what, frame, expected) in cases {
-        let err = decode_aligned(&codec, &frame).unwrap_err();
-        assert_eq!(err.kind(), expected, "{what}: {err}");
-        assert!(
-            err.message().starts_with(|c: char| c.is_ascii_lowercase()),
-            "{what}: messages start lowercase: {err}"
-        );
-        // access and access_owned agree on the kind.
-        let (buf, range) = at_offset(&frame, 0);
-        let access_kind = kind(codec.access(&buf[range.clone()]));
-        let owned_kind = kind(codec.access_owned(Bytes::copy_from_slice(&buf[range])));
-        if what != "magic" && what != "codec json on rkyv bytes" {
-            assert_eq!(access_kind, expected, "access, {what}");
-            assert_eq!(owned_kind, expected, "access_owned, {what}");
-        }
-    }
-    // With legacy JSON off, a bad magic is named as such.
-    let err = strict.decode(&patch(0, &[0xFB])).unwrap_err();
-    assert!(err.message().contains("magic"), "{err}");
-}
-
-/// The same, for the version 2 header writers write by default: `FA 02 02 02`, the LEB128
-/// payload length (2 bytes), the fingerprint (8), 2 bytes of padding.
-#[test]
-fn each_v2_header_field_corrupted_gives_its_own_kind() {
-    let codec = HybridCodec::<ChatMessage>::new();
     let good = HybridCodec::<ChatMessage>::new()
         .encode(&chat())
         .unwrap()
@@ -677,9 +618,16 @@ fn each_v2_header_field_corrupted_gives_its_own_kind() {
         f
     };
     let cases: Vec<(&str, Vec<u8>, ErrorKind)> = vec![
+        // magic: no longer a frame, so legacy JSON, which it is not
+        ("magic", patch(0, &[0xFB]), ErrorKind::Corrupt),
         ("version 0", patch(1, &[0]), ErrorKind::UnknownVersion),
+        // Version 1 was never released.
+        ("version 1", patch(1, &[1]), ErrorKind::UnknownVersion),
         ("version 3", patch(1, &[3]), ErrorKind::UnknownVersion),
+        ("version 255", patch(1, &[255]), ErrorKind::UnknownVersion),
         ("codec 0", patch(2, &[0]), ErrorKind::UnknownCodec),
+        ("codec frame", patch(2, &[3]), ErrorKind::UnknownCodec),
+        ("codec batch", patch(2, &[4]), ErrorKind::UnknownCodec),
         ("codec private", patch(2, &[200]), ErrorKind::UnknownCodec),
         (
             "codec json on rkyv bytes",
@@ -687,6 +635,11 @@ fn each_v2_header_field_corrupted_gives_its_own_kind() {
             ErrorKind::Corrupt,
         ),
         ("reserved flag", patch(3, &[0b1_0010]), ErrorKind::Corrupt),
+        (
+            "reserved high flag",
+            patch(3, &[0b1000_0010]),
+            ErrorKind::Corrupt,
+        ),
         (
             "fingerprint flag cleared",
             patch(3, &[0]),
@@ -719,35 +672,162 @@ fn each_v2_header_field_corrupted_gives_its_own_kind() {
         ),
         ("fingerprint", patch(6, &[0xFF]), ErrorKind::TypeMismatch),
         ("padding", patch(15, &[1]), ErrorKind::Corrupt),
+        ("padding high bit", patch(14, &[0x80]), ErrorKind::Corrupt),
     ];
     for (what, frame, expected) in cases {
         let err = decode_aligned(&codec, &frame).unwrap_err();
         assert_eq!(err.kind(), expected, "{what}: {err}");
+        assert!(
+            err.message().starts_with(|c: char| c.is_ascii_lowercase()),
+            "{what}: messages start lowercase: {err}"
+        );
+        // access and access_owned agree on the kind (a bad magic is legacy JSON, which has
+        // no archive to borrow, and JSON bytes that are rkyv fail differently per path).
         let (buf, range) = at_offset(&frame, 0);
-        if what != "codec json on rkyv bytes" {
+        if what != "magic" && what != "codec json on rkyv bytes" {
             assert_eq!(
                 kind(codec.access(&buf[range.clone()])),
                 expected,
                 "access, {what}"
             );
-        }
-        let owned = codec.access_owned(Bytes::copy_from_slice(&buf[range]));
-        if what != "codec json on rkyv bytes" {
+            let owned = codec.access_owned(Bytes::copy_from_slice(&buf[range]));
             assert_eq!(kind(owned), expected, "access_owned, {what}");
         }
     }
+    // With legacy JSON off, a bad magic is named as such.
+    let err = strict.decode(&patch(0, &[0xFB])).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt);
+    assert!(err.message().contains("magic"), "{err}");
+}
+
+/// The same for a compressed frame's header (`FA 02 02 0E`, compression id, LEB128 length,
+/// fingerprint, dictionary id): a corrupted header field gives its own kind everywhere; an
+/// unreadable compression gives its kind from decode and access_owned, and `Unsupported` from
+/// access, which never decompresses.
+#[test]
+fn each_compressed_header_field_corrupted_gives_its_own_kind() {
+    let reader = dict_reader();
+    let dict = chat_dictionary();
+    let writer = HybridCodec::<ChatMessage>::new()
+        .with_compression(Compression::zstd_dict(dict.clone(), 3).unwrap());
+    let good = writer.encode(&long_chat()).unwrap().to_vec();
+    let header = *Frame::parse(&good).unwrap().header();
+    assert_eq!(&good[..5], &[0xFA, 2, 2, 0b1110, 2]);
+    assert_eq!(header.dictionary, Some(dict.id()));
+    assert_eq!(decode_aligned(&reader, &good).unwrap(), long_chat());
+    let payload_len = header.payload_len as usize;
+    let leb_len = leb128_len(payload_len);
+    let (fingerprint_at, dictionary_at) = (5 + leb_len, 5 + leb_len + 8);
+    assert_eq!(header.len(), dictionary_at + 4);
+    let patch = |at: usize, bytes: &[u8]| {
+        let mut f = good.clone();
+        f[at..at + bytes.len()].copy_from_slice(bytes);
+        f
+    };
+    let mut leb_plus_1 = Vec::new();
+    let mut n = payload_len + 1;
+    while n >= 0x80 {
+        leb_plus_1.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    leb_plus_1.push(n as u8);
+    assert_eq!(
+        leb_plus_1.len(),
+        leb_len,
+        "length + 1 keeps its LEB128 size"
+    );
+    // (what, frame, kind, true if the header itself is bad: access reports it too)
+    let cases: Vec<(&str, Vec<u8>, ErrorKind, bool)> = vec![
+        ("compression id 0", patch(4, &[0]), ErrorKind::Corrupt, true),
+        (
+            "compression id 3",
+            patch(4, &[3]),
+            ErrorKind::UnknownCompression,
+            false,
+        ),
+        (
+            "compression id 0xe0",
+            patch(4, &[0xE0]),
+            ErrorKind::UnknownCompression,
+            false,
+        ),
+        (
+            "lz4 with a dictionary",
+            patch(4, &[1]),
+            ErrorKind::Corrupt,
+            false,
+        ),
+        (
+            "compressed flag cleared",
+            patch(3, &[0b0110]),
+            ErrorKind::Corrupt,
+            true,
+        ),
+        (
+            "dictionary flag cleared",
+            patch(3, &[0b1010]),
+            ErrorKind::Corrupt,
+            true,
+        ),
+        (
+            "reserved flag",
+            patch(3, &[0b1_1110]),
+            ErrorKind::Corrupt,
+            true,
+        ),
+        (
+            "length + 1",
+            patch(5, &leb_plus_1),
+            ErrorKind::Incomplete,
+            true,
+        ),
+        (
+            "fingerprint",
+            patch(fingerprint_at, &[0xFF]),
+            ErrorKind::TypeMismatch,
+            true,
+        ),
+        (
+            "dictionary id",
+            patch(dictionary_at, &(dict.id() ^ 1).to_le_bytes()),
+            ErrorKind::UnknownDictionary,
+            false,
+        ),
+    ];
+    for (what, frame, expected, header_level) in cases {
+        let err = decode_aligned(&reader, &frame).unwrap_err();
+        assert_eq!(err.kind(), expected, "{what}: {err}");
+        assert!(
+            err.message().starts_with(|c: char| c.is_ascii_lowercase()),
+            "{what}: messages start lowercase: {err}"
+        );
+        let (buf, range) = at_offset(&frame, 0);
+        let access = kind(reader.access(&buf[range.clone()]));
+        let in_place = if header_level {
+            expected
+        } else {
+            ErrorKind::Unsupported
+        };
+        assert_eq!(access, in_place, "access, {what}");
+        let owned = reader.access_owned(Bytes::copy_from_slice(&buf[range]));
+        assert_eq!(kind(owned), expected, "access_owned, {what}");
+    }
+    // A reader without the dictionary: its own kind, naming the dictionary.
+    let err = decode_aligned(&HybridCodec::new(), &good).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownDictionary, "{err}");
+    assert!(err.message().contains(&dict.id().to_string()), "{err}");
 }
 
 #[test]
 fn error_messages_name_expected_and_found() {
     let codec = HybridCodec::<ChatMessage>::new();
-    let good = unchecked_frame();
-    let mut v2 = good.clone();
-    v2[1] = 3;
-    let err = decode_aligned(&codec, &v2).unwrap_err();
+    let good = codec.encode(&chat()).unwrap().to_vec();
+    let mut v3 = good.clone();
+    v3[1] = 3;
+    let err = decode_aligned(&codec, &v3).unwrap_err();
     assert_eq!(
         err.message(),
-        "frame format version 3 is unknown: this reader reads versions 1 and 2"
+        "frame format version 3 is unknown: this reader reads version 2"
     );
     let mut unknown = good.clone();
     unknown[2] = 9;
@@ -760,13 +840,26 @@ fn error_messages_name_expected_and_found() {
     assert_eq!(
         err.message(),
         format!(
-            "frame with a 32-byte header and a {}-byte payload: expected at least {} bytes, \
+            "frame with a 16-byte header and a {}-byte payload: expected at least {} bytes, \
              found 40",
-            good.len() - 32,
+            good.len() - 16,
             good.len()
         )
     );
-    for bad in [&v2, &unknown] {
+    let mut unknown_algorithm = HybridCodec::<ChatMessage>::new()
+        .with_compression(Compression::Lz4)
+        .encode(&long_chat())
+        .unwrap()
+        .to_vec();
+    assert_eq!(unknown_algorithm[4], 1, "lz4");
+    unknown_algorithm[4] = 0xE0;
+    let err = decode_aligned(&codec, &unknown_algorithm).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "payload is compressed with algorithm 224, this reader handles none (0), lz4 (1) and \
+         zstd (2)"
+    );
+    for bad in [&v3, &unknown, &unknown_algorithm] {
         let msg = decode_aligned(&codec, bad).unwrap_err().to_string();
         assert_eq!(msg, msg.to_lowercase(), "messages are lowercase");
     }
@@ -774,6 +867,7 @@ fn error_messages_name_expected_and_found() {
 
 #[test]
 fn every_truncation_is_incomplete() {
+    let dict = Compression::zstd_dict(chat_dictionary(), 3).unwrap();
     let frames = [
         HybridCodec::<ChatMessage>::new().encode(&chat()).unwrap(),
         HybridCodec::<ChatMessage>::compact()
@@ -783,8 +877,17 @@ fn every_truncation_is_incomplete() {
             .with_primary(Primary::Json)
             .encode(&chat())
             .unwrap(),
+        HybridCodec::<ChatMessage>::new()
+            .with_compression(Compression::Lz4)
+            .encode(&long_chat())
+            .unwrap(),
+        HybridCodec::<ChatMessage>::new()
+            .with_compression(dict)
+            .with_checksum(true)
+            .encode(&long_chat())
+            .unwrap(),
     ];
-    let codec = HybridCodec::<ChatMessage>::new();
+    let codec = dict_reader();
     for frame in &frames {
         for cut in 0..frame.len() {
             let err = decode_aligned(&codec, &frame[..cut]).unwrap_err();
@@ -797,51 +900,76 @@ fn every_truncation_is_incomplete() {
 
 #[test]
 fn every_bit_flip_in_a_checksummed_frame_is_caught() {
-    let codec = HybridCodec::<ChatMessage>::new().with_checksum(true);
-    let good = codec.encode(&chat()).unwrap().to_vec();
-    for at in 0..good.len() {
-        for bit in 0..8 {
-            let mut bad = good.clone();
-            bad[at] ^= 1 << bit;
-            let err = decode_aligned(&codec, &bad).unwrap_err();
-            if at >= 2 {
-                // Everything past magic and version is covered by the CRC, and a CRC catches
-                // every single-bit error (unless a structural check fires first).
-                assert!(
-                    matches!(
-                        err.kind(),
-                        ErrorKind::ChecksumMismatch
-                            | ErrorKind::Corrupt
-                            | ErrorKind::Incomplete
-                            | ErrorKind::UnknownCodec
-                    ),
-                    "byte {at} bit {bit}: {err}"
-                );
+    let dict = Compression::zstd_dict(chat_dictionary(), 3).unwrap();
+    let writers = [
+        HybridCodec::<ChatMessage>::new().with_checksum(true),
+        HybridCodec::<ChatMessage>::new()
+            .with_checksum(true)
+            .with_compression(Compression::Lz4),
+        HybridCodec::<ChatMessage>::new()
+            .with_checksum(true)
+            .with_compression(dict),
+    ];
+    let codec = dict_reader();
+    for writer in &writers {
+        let good = writer.encode(&long_chat()).unwrap().to_vec();
+        for at in 0..good.len() {
+            for bit in 0..8 {
+                let mut bad = good.clone();
+                bad[at] ^= 1 << bit;
+                let err = decode_aligned(&codec, &bad).unwrap_err();
+                if at >= 2 {
+                    // Everything past magic and version is covered by the CRC, and a CRC
+                    // catches every single-bit error (unless a structural check fires first).
+                    assert!(
+                        matches!(
+                            err.kind(),
+                            ErrorKind::ChecksumMismatch
+                                | ErrorKind::Corrupt
+                                | ErrorKind::Incomplete
+                                | ErrorKind::UnknownCodec
+                        ),
+                        "{writer:?}: byte {at} bit {bit}: {err}"
+                    );
+                }
             }
         }
+        // Flipping a payload bit specifically is a checksum mismatch.
+        let mut bad = good.clone();
+        *bad.last_mut().unwrap() ^= 0x01;
+        let err = decode_aligned(&codec, &bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ChecksumMismatch);
+        assert!(err.message().contains("crc32c"), "{err}");
     }
-    // Flipping a payload bit specifically is a checksum mismatch.
-    let mut bad = good.clone();
-    *bad.last_mut().unwrap() ^= 0x01;
-    let err = decode_aligned(&codec, &bad).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ChecksumMismatch);
-    assert!(err.message().contains("crc32c"), "{err}");
 }
 
 #[test]
 fn random_and_mutated_input_never_panics() {
     let codec = HybridCodec::<ChatMessage>::new();
+    let dict = dict_reader();
     let rpc_codec = HybridCodec::<RpcRequest>::compact();
-    let xor = Xor::new();
     let mut rng = Rng::new(7);
-    let seeds = [
-        unchecked_frame(),
+    let mut seeds = vec![
+        HybridCodec::<ChatMessage>::new()
+            .with_checksum(false)
+            .encode(&chat())
+            .unwrap()
+            .to_vec(),
         HybridCodec::<ChatMessage>::compact()
             .encode(&chat())
             .unwrap()
             .to_vec(),
         rpc_codec.encode(&rpc()).unwrap().to_vec(),
     ];
+    for (_, compression) in compressions() {
+        seeds.push(
+            HybridCodec::<ChatMessage>::new()
+                .with_compression(compression)
+                .encode(&long_chat())
+                .unwrap()
+                .to_vec(),
+        );
+    }
     for round in 0..3000 {
         let mut bytes = seeds[round % seeds.len()].clone();
         for _ in 0..1 + rng.next_u64() % 4 {
@@ -859,183 +987,288 @@ fn random_and_mutated_input_never_panics() {
         let input = &buf[range];
         let _ = codec.decode(input);
         let _ = codec.access(input);
+        let _ = codec.access_owned(Bytes::copy_from_slice(input));
         let _ = rpc_codec.decode(input);
-        let _ = codec.decode_transformed(input, &xor);
-        let _ = codec.access_transformed(Bytes::copy_from_slice(input), &xor);
+        let _ = dict.decode(input);
+        let _ = dict.access_owned(Bytes::copy_from_slice(input));
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Compression hooks
+// Compression
+
+/// zstd's frame magic number, which a zstd payload leaves out (the header names the
+/// algorithm).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// Reads an unsigned LEB128 varint: its value and length.
+fn read_leb128(bytes: &[u8]) -> (usize, usize) {
+    let mut n = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        n |= usize::from(b & 0x7F) << (7 * i);
+        if b & 0x80 == 0 {
+            return (n, i + 1);
+        }
+    }
+    panic!("unterminated LEB128");
+}
+
+fn write_leb128(mut n: u64, out: &mut Vec<u8>) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
 
 #[test]
-fn transformed_frames_record_compression_in_the_header() {
-    let xor = Xor {
-        dictionary: Some(0xD1C7),
-        ..Xor::new()
-    };
-    let codec = HybridCodec::<ChatMessage>::new();
+fn compressed_frames_record_compression_in_the_header() {
+    let dict = chat_dictionary();
+    let codec = HybridCodec::<ChatMessage>::new()
+        .with_compression(Compression::zstd_dict(dict.clone(), 3).unwrap());
     let mut out = Vec::new();
-    codec
-        .encode_transformed_into(&chat(), &xor, &mut out)
-        .unwrap();
+    codec.encode_into(&long_chat(), &mut out).unwrap();
     let frame = Frame::parse(&out).unwrap();
-    let raw = RkyvCodec::new().encode(&chat()).unwrap();
+    let raw = RkyvCodec::new().encode(&long_chat()).unwrap();
     let header = frame.header();
-    assert_eq!(header.compression, XOR);
-    assert_eq!(header.dictionary, Some(0xD1C7));
-    assert_eq!(
-        header.uncompressed_len, None,
-        "version 2 does not repeat it"
-    );
+    assert_eq!(header.compression, CompressionId::ZSTD);
+    assert_eq!(header.dictionary, Some(dict.id()));
     assert_eq!(header.codec, CodecId::RKYV);
-    // Magic, version, codec, flags, compression id, LEB128 length (2 bytes), fingerprint,
-    // dictionary id: no padding, no transform prefix besides the header.
-    assert_eq!(header.len(), 4 + 1 + 2 + 8 + 4);
-    assert_eq!(out.len(), header.len() + raw.len());
-    let unxored: Vec<u8> = frame.payload().iter().map(|b| b ^ 0x5A).collect();
-    assert_eq!(unxored, &raw[..]);
-
-    assert_eq!(codec.decode_transformed(&out, &xor).unwrap(), chat());
-    let view = codec
-        .access_transformed(Bytes::from(out.clone()), &xor)
+    assert_eq!(header.fingerprint, Some(ChatMessage::SCHEMA_FINGERPRINT));
+    assert_eq!(header.checksum, None);
+    // Magic, version, codec, flags, compression id, LEB128 length, fingerprint, dictionary
+    // id: no padding, nothing but the header in front of the payload.
+    let stored = frame.payload().len();
+    assert_eq!(header.len(), 4 + 1 + leb128_len(stored) + 8 + 4);
+    assert_eq!(out.len(), header.len() + stored);
+    assert!(stored < raw.len() / 2, "{stored} of {} bytes", raw.len());
+    // The payload is one zstd frame without its magic number, compressed with the dictionary:
+    // the rkyv encoding, exactly.
+    let mut zstd_frame = ZSTD_MAGIC.to_vec();
+    zstd_frame.extend_from_slice(frame.payload());
+    let unpacked = zstd::bulk::Decompressor::with_dictionary(dict.as_bytes())
+        .unwrap()
+        .decompress(&zstd_frame, raw.len())
         .unwrap();
-    assert_eq!(view.content, chat().content);
-    // Plain decode cannot read a compressed payload, and says so.
-    assert_eq!(kind(codec.decode(&out)), ErrorKind::UnknownCompression);
-    assert_eq!(kind(codec.access(&out)), ErrorKind::UnknownCompression);
-    // Another dictionary: the transform's own kind.
-    let other = Xor {
-        dictionary: Some(1),
-        ..Xor::new()
-    };
+    assert_eq!(unpacked, &raw[..]);
+
+    // The writer reads its own dictionary; a reader that registered it reads it too.
+    assert_eq!(codec.decode(&out).unwrap(), long_chat());
+    let reader = dict_reader();
+    assert_eq!(reader.decode(&out).unwrap(), long_chat());
+    let view = reader.access_owned(Bytes::from(out.clone())).unwrap();
+    assert_eq!(view.content, long_chat().content);
+    // A compressed payload has no archive to borrow in place.
+    assert_eq!(kind(reader.access(&out)), ErrorKind::Unsupported);
+    // A plain reader knows the algorithm but not the dictionary: its own kind.
+    let plain = HybridCodec::<ChatMessage>::new();
+    assert_eq!(kind(plain.decode(&out)), ErrorKind::UnknownDictionary);
     assert_eq!(
-        kind(codec.decode_transformed(&out, &other)),
+        kind(plain.access_owned(Bytes::from(out.clone()))),
+        ErrorKind::UnknownDictionary
+    );
+    // Another dictionary: the same kind.
+    let other = ZstdDictionary::train_with(
+        &RkyvCodec::<ChatMessage>::new(),
+        &chat_messages(0xBEEF, 300),
+        2048,
+    )
+    .unwrap();
+    assert_ne!(other.id(), dict.id());
+    let other_writer = HybridCodec::<ChatMessage>::new()
+        .with_compression(Compression::zstd_dict(other, 3).unwrap());
+    assert_eq!(
+        kind(other_writer.decode(&out)),
         ErrorKind::UnknownDictionary
     );
 }
 
+/// A plain `HybridCodec`, built with no compression, reads frames of every algorithm: the
+/// header says which.
 #[test]
-fn raw_stored_payloads_stay_in_place_and_readable() {
-    let xor = Xor {
-        raw_below: usize::MAX,
-        ..Xor::new()
-    };
-    for codec in [
-        HybridCodec::<ChatMessage>::new(),
-        HybridCodec::<ChatMessage>::compact(),
+fn a_plain_reader_reads_every_compression() {
+    let plain = HybridCodec::<ChatMessage>::new();
+    let compact = HybridCodec::<ChatMessage>::compact();
+    for (name, compression) in [
+        ("lz4", Compression::Lz4),
+        ("zstd", Compression::zstd()),
+        ("zstd-19", Compression::Zstd(19)),
+        ("zstd-negative", Compression::Zstd(-5)),
     ] {
-        let mut out = rkyv::util::AlignedVec::<16>::new();
-        codec
-            .encode_transformed_into(&chat(), &xor, &mut out)
-            .unwrap();
-        // Exactly what the plain encoder writes: the header shrank back when stored raw.
-        assert_eq!(out.as_slice(), &codec.encode(&chat()).unwrap()[..]);
-        let header = *Frame::parse(&out).unwrap().header();
-        assert_eq!(header.compression, CompressionId::NONE);
-        assert_eq!(header.uncompressed_len, None);
-        assert_eq!(codec.access(&out).unwrap().id, chat().id);
-        assert_eq!(codec.decode_transformed(&out, &xor).unwrap(), chat());
-        let bytes = Bytes::from_owner(out);
-        let owned = codec.access_transformed(bytes, &xor).unwrap();
-        assert!(owned.is_shared(), "a raw payload is read in place");
-        assert_eq!(xor.decompressions.load(Ordering::Relaxed), 0);
+        for writer in [
+            HybridCodec::new().with_compression(compression.clone()),
+            HybridCodec::new()
+                .with_compression(compression.clone())
+                .with_checksum(true)
+                .with_primary(Primary::Json),
+            HybridCodec::compact().with_compression(compression.clone()),
+        ] {
+            let frame = writer.encode(&long_chat()).unwrap();
+            let header = *Frame::parse(&frame).unwrap().header();
+            assert!(header.is_compressed(), "{name}: {writer:?}");
+            assert_eq!(header.dictionary, None);
+            assert_eq!(plain.decode(&frame).unwrap(), long_chat(), "{name}");
+            assert_eq!(compact.decode(&frame).unwrap(), long_chat(), "{name}");
+            let owned = plain.access_owned(frame.clone()).unwrap();
+            assert_eq!(owned.content, long_chat().content, "{name}");
+            assert_eq!(kind(plain.access(&frame)), ErrorKind::Unsupported, "{name}");
+        }
     }
 }
 
 #[test]
-fn the_decompression_limit_is_checked_before_decompressing() {
-    // Version 2: the transform checks the size its format claims against its limit.
-    let writer = Xor::new();
-    let raw = rkyv_len(&chat());
-    let mut v2 = Vec::new();
-    HybridCodec::<ChatMessage>::new()
-        .encode_transformed_into(&chat(), &writer, &mut v2)
+fn raw_stored_payloads_stay_in_place_and_readable() {
+    // A policy that never finds compressing worth it: every payload is stored raw.
+    let never = Policy::new().with_min_size(usize::MAX);
+    for (name, compression) in compressions() {
+        for codec in [
+            HybridCodec::<ChatMessage>::new(),
+            HybridCodec::<ChatMessage>::compact(),
+        ] {
+            let metrics = Arc::new(HybridMetrics::new());
+            let writer = codec
+                .clone()
+                .with_compression(compression.clone())
+                .with_policy(never)
+                .with_metrics(metrics.clone());
+            let mut out = rkyv::util::AlignedVec::<16>::new();
+            writer.encode_into(&long_chat(), &mut out).unwrap();
+            // Exactly what the plain encoder writes: the header shrank back when stored raw.
+            assert_eq!(
+                out.as_slice(),
+                &codec.encode(&long_chat()).unwrap()[..],
+                "{name}"
+            );
+            let header = *Frame::parse(&out).unwrap().header();
+            assert_eq!(header.compression, CompressionId::NONE);
+            assert_eq!(header.dictionary, None);
+            assert_eq!(writer.access(&out).unwrap().id, long_chat().id);
+            assert_eq!(codec.access(&out).unwrap().id, long_chat().id);
+            assert_eq!(writer.decode(&out).unwrap(), long_chat());
+            let bytes = Bytes::from_owner(out);
+            let owned = writer.access_owned(bytes).unwrap();
+            assert!(owned.is_shared(), "a raw payload is read in place");
+            // Counted as a compressing writer's payload, stored at its raw size.
+            let snap = metrics.snapshot();
+            let raw = rkyv_len(&long_chat()) as u64;
+            assert_eq!((snap.raw_bytes, snap.stored_bytes), (raw, raw), "{name}");
+            assert_eq!(snap.compression_ratio(), Some(1.0));
+        }
+    }
+    // A payload below the default minimum size is stored raw too.
+    let small = Text { text: "hi".into() };
+    let frame = HybridCodec::<Text>::new()
+        .with_compression(Compression::zstd())
+        .encode(&small)
         .unwrap();
-    let tight = Xor {
-        max: raw - 1,
-        ..Xor::new()
-    };
-    let codec = HybridCodec::<ChatMessage>::new();
-    assert_eq!(
-        kind(codec.decode_transformed(&v2, &tight)),
-        ErrorKind::TooLarge
-    );
-    assert_eq!(
-        kind(codec.access_transformed(Bytes::from(v2.clone()), &tight)),
-        ErrorKind::TooLarge
-    );
-
-    // Version 1 records the uncompressed length, checked before the transform runs at all.
-    let codec = HybridCodec::<ChatMessage>::new().with_format_version(1);
-    let mut out = Vec::new();
-    codec
-        .encode_transformed_into(&chat(), &writer, &mut out)
-        .unwrap();
-    let tight = Xor {
-        max: raw - 1,
-        ..Xor::new()
-    };
-    let err = codec.decode_transformed(&out, &tight).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TooLarge);
-    assert!(err.message().contains(&format!("{raw} bytes")), "{err}");
-    assert_eq!(
-        kind(codec.access_transformed(Bytes::from(out.clone()), &tight)),
-        ErrorKind::TooLarge
-    );
-    assert_eq!(tight.decompressions.load(Ordering::Relaxed), 0);
-    // Exactly at the limit is fine.
-    let exact = Xor {
-        max: raw,
-        ..Xor::new()
-    };
-    assert_eq!(codec.decode_transformed(&out, &exact).unwrap(), chat());
-
-    // A header that lies about the uncompressed length is caught after decompressing.
-    let codec = HybridCodec::<ChatMessage>::new()
-        .with_format_version(1)
-        .with_checksum(false);
-    let mut lying = Vec::new();
-    codec
-        .encode_transformed_into(&chat(), &writer, &mut lying)
-        .unwrap();
-    lying[28..32].copy_from_slice(&((raw - 8) as u32).to_le_bytes());
-    let err = codec.decode_transformed(&lying, &writer).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Corrupt);
-    assert!(err.message().contains("decompressed payload"), "{err}");
+    assert!(!Frame::parse(&frame).unwrap().header().is_compressed());
+    assert_eq!(frame, HybridCodec::<Text>::new().encode(&small).unwrap());
 }
 
 #[test]
-fn transformed_json_and_legacy_inputs() {
-    let xor = Xor::new();
-    let json_codec = HybridCodec::<ChatMessage>::compact().with_primary(Primary::Json);
-    let mut out = Vec::new();
-    json_codec
-        .encode_transformed_into(&chat(), &xor, &mut out)
-        .unwrap();
+fn the_decompression_limit_is_checked_before_decompressing() {
+    let raw = rkyv_len(&long_chat());
+    for (name, compression) in compressions() {
+        let writer = HybridCodec::<ChatMessage>::new().with_compression(compression);
+        let frame = writer.encode(&long_chat()).unwrap();
+        let stored = Frame::parse(&frame).unwrap().payload().len();
+        assert!(stored < raw, "{name}");
+        let reader = |policy: Policy| dict_reader().with_policy(policy);
+        // The size the compressed format claims is checked against the limit.
+        let tight = reader(Policy::new().with_max_decompressed_len(raw - 1));
+        let err = tight.decode(&frame).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge, "{name}: {err}");
+        assert!(
+            err.message().contains(&format!("{raw} bytes")),
+            "{name}: {err}"
+        );
+        assert_eq!(
+            kind(tight.access_owned(frame.clone())),
+            ErrorKind::TooLarge,
+            "{name}"
+        );
+        // Exactly at the limit is fine.
+        let exact = reader(Policy::new().with_max_decompressed_len(raw));
+        assert_eq!(exact.decode(&frame).unwrap(), long_chat(), "{name}");
+        assert_eq!(
+            exact.access_owned(frame.clone()).unwrap().id,
+            long_chat().id
+        );
+        // So is the ratio limit: at most `ratio` bytes per compressed byte.
+        let ratio = reader(Policy::new().with_max_ratio(raw / stored - 1));
+        let err = ratio.decode(&frame).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge, "{name}: {err}");
+        assert!(err.message().contains("with_max_ratio"), "{name}: {err}");
+    }
+
+    // An lz4 payload whose length prefix lies: far too large is refused before allocating
+    // (a terabyte could not be allocated at all); a near miss either way is caught after
+    // decompressing into a buffer of the claimed size.
+    let writer = HybridCodec::<ChatMessage>::new().with_compression(Compression::Lz4);
+    let frame = writer.encode(&long_chat()).unwrap();
+    let parsed = Frame::parse(&frame).unwrap();
+    let (claimed, prefix) = read_leb128(parsed.payload());
+    assert_eq!(claimed, raw);
+    let block = &parsed.payload()[prefix..];
+    let forge = |claim: u64| {
+        let mut payload = Vec::new();
+        write_leb128(claim, &mut payload);
+        payload.extend_from_slice(block);
+        let header = FrameHeader::new(CodecId::RKYV)
+            .with_fingerprint(ChatMessage::SCHEMA_FINGERPRINT)
+            .with_compression(CompressionId::LZ4, None);
+        let mut out = Vec::new();
+        let w = FrameWriter::begin(&mut out, frame::MAX_HEADER_LEN);
+        out.extend_from_slice(&payload);
+        w.finish(&mut out, header).unwrap();
+        out
+    };
+    assert_eq!(writer.decode(&forge(raw as u64)).unwrap(), long_chat());
+    for (claim, expected) in [
+        (1u64 << 40, ErrorKind::TooLarge),
+        (u64::MAX, ErrorKind::TooLarge),
+        (raw as u64 - 8, ErrorKind::Corrupt),
+        (raw as u64 + 8, ErrorKind::Corrupt),
+    ] {
+        let forged = forge(claim);
+        let err = writer.decode(&forged).unwrap_err();
+        assert_eq!(err.kind(), expected, "claim {claim}: {err}");
+        assert_eq!(
+            kind(writer.access_owned(Bytes::from(forged))),
+            expected,
+            "claim {claim}"
+        );
+    }
+}
+
+#[test]
+fn compressed_json_and_legacy_inputs() {
+    let json_codec = HybridCodec::<ChatMessage>::compact()
+        .with_primary(Primary::Json)
+        .with_compression(Compression::Lz4);
+    let out = json_codec.encode(&long_chat()).unwrap();
     let header = *Frame::parse(&out).unwrap().header();
-    assert_eq!((header.codec, header.compression), (CodecId::JSON, XOR));
+    assert_eq!(
+        (header.codec, header.compression),
+        (CodecId::JSON, CompressionId::LZ4)
+    );
     // No fingerprint, no checksum: magic, version, codec, flags, compression id, length.
     assert_eq!(
         header.len(),
-        7,
+        5 + leb128_len(header.payload_len as usize),
         "a compressed payload's header is not padded"
     );
-    assert_eq!(json_codec.decode_transformed(&out, &xor).unwrap(), chat());
-    let owned = json_codec
-        .access_transformed(Bytes::from(out.clone()), &xor)
-        .unwrap();
-    assert_eq!(owned.sender, chat().sender);
-    // Header-less JSON through the transformed path is still legacy JSON.
-    let legacy = JsonCodec.encode(&chat()).unwrap();
-    assert_eq!(
-        json_codec.decode_transformed(&legacy, &xor).unwrap(),
-        chat()
-    );
-    // Every truncation of a transformed frame is incomplete.
+    assert_eq!(json_codec.decode(&out).unwrap(), long_chat());
+    let owned = json_codec.access_owned(out.clone()).unwrap();
+    assert_eq!(owned.sender, long_chat().sender);
+    assert_eq!(kind(json_codec.access(&out)), ErrorKind::Unsupported);
+    // Header-less JSON read by a compressing codec is still legacy JSON.
+    let legacy = JsonCodec::new().encode(&long_chat()).unwrap();
+    assert_eq!(json_codec.decode(&legacy).unwrap(), long_chat());
+    // Every truncation of a compressed frame is incomplete.
     for cut in 0..out.len() {
         assert_eq!(
-            kind(json_codec.decode_transformed(&out[..cut], &xor)),
+            kind(json_codec.decode(&out[..cut])),
             ErrorKind::Incomplete,
             "cut {cut}"
         );
@@ -1047,10 +1280,21 @@ fn transformed_json_and_legacy_inputs() {
 
 #[test]
 fn metrics_count_messages_bytes_errors_and_legacy() {
+    let hybrid = Arc::new(HybridMetrics::new());
     let metrics = Arc::new(Metrics::new());
-    let codec = HybridCodec::<ChatMessage>::new().with_metrics(metrics.clone());
+    // Two codecs counting into the same metrics: a plain one and a compressing one.
+    let codec = Metered::with_metrics(
+        HybridCodec::<ChatMessage>::new().with_metrics(hybrid.clone()),
+        metrics.clone(),
+    );
+    let lz4 = Metered::with_metrics(
+        HybridCodec::<ChatMessage>::new()
+            .with_compression(Compression::Lz4)
+            .with_metrics(hybrid.clone()),
+        metrics.clone(),
+    );
     let frame = codec.encode(&chat()).unwrap();
-    let legacy = JsonCodec.encode(&chat()).unwrap();
+    let legacy = JsonCodec::new().encode(&chat()).unwrap();
     codec.decode(&frame).unwrap();
     codec.access(&frame).unwrap();
     codec.decode(&legacy).unwrap();
@@ -1058,40 +1302,45 @@ fn metrics_count_messages_bytes_errors_and_legacy() {
     let mut bad = frame.to_vec();
     bad[1] = 9;
     codec.decode(&bad).unwrap_err();
-    let xor = Xor::new();
-    let mut out = Vec::new();
-    codec
-        .encode_transformed_into(&chat(), &xor, &mut out)
-        .unwrap();
-    codec.decode_transformed(&out, &xor).unwrap();
+    let packed = lz4.encode(&long_chat()).unwrap();
+    lz4.decode(&packed).unwrap();
 
     let snap = metrics.snapshot();
     assert_eq!(snap.messages_encoded, 2);
-    assert_eq!(snap.bytes_encoded, (frame.len() + out.len()) as u64);
+    assert_eq!(snap.bytes_encoded, (frame.len() + packed.len()) as u64);
     assert_eq!(snap.messages_decoded, 3);
     assert_eq!(
         snap.bytes_decoded,
-        (frame.len() + legacy.len() + out.len()) as u64
+        (frame.len() + legacy.len() + packed.len()) as u64
     );
     assert_eq!(snap.messages_accessed, 1);
     assert_eq!(snap.bytes_accessed, frame.len() as u64);
-    assert_eq!(snap.legacy_decodes, 1);
-    assert_eq!(snap.legacy_rate(), Some(0.25));
     assert_eq!(snap.errors_of(ErrorKind::Incomplete), 1);
     assert_eq!(snap.errors_of(ErrorKind::UnknownVersion), 1);
     assert_eq!(snap.total_errors(), 2);
-    assert_eq!(snap.rkyv_encodes, 2);
-    assert_eq!(snap.rkyv_success_rate(), Some(1.0));
-    assert_eq!(snap.json_fallback_rate(), Some(0.0));
-    let raw = rkyv_len(&chat()) as u64;
-    assert_eq!((snap.raw_bytes, snap.stored_bytes), (raw, raw));
     assert_eq!(snap.encode_nanos, None, "timing is opt-in");
+    assert_eq!(snap.decode_nanos, None, "timing is opt-in");
+
+    let counted = hybrid.snapshot();
+    assert_eq!(counted.legacy_reads, 1);
+    assert_eq!(counted.rkyv_encodes, 2);
+    assert_eq!(counted.fallbacks, 0);
+    assert_eq!(counted.json_fallback_rate(), Some(0.0));
+    // Only the compressing codec's payload is counted, before and after compression.
+    let raw = rkyv_len(&long_chat()) as u64;
+    let stored = Frame::parse(&packed).unwrap().payload().len() as u64;
+    assert!(stored < raw);
+    assert_eq!((counted.raw_bytes, counted.stored_bytes), (raw, stored));
+    assert_eq!(
+        counted.compression_ratio(),
+        Some(stored as f64 / raw as f64)
+    );
 }
 
 #[test]
 fn timing_is_recorded_only_when_asked() {
     let metrics = Arc::new(Metrics::with_timing());
-    let codec = HybridCodec::<ChatMessage>::new().with_metrics(metrics.clone());
+    let codec = Metered::with_metrics(HybridCodec::<ChatMessage>::new(), metrics.clone());
     let frame = codec.encode(&chat()).unwrap();
     codec.decode(&frame).unwrap();
     let snap = metrics.snapshot();
@@ -1103,30 +1352,32 @@ fn public_types_are_send_sync_and_small() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<HybridCodec<ChatMessage>>();
     assert_send_sync::<Metrics>();
-    assert_send_sync::<zerocodec::Metered<JsonCodec>>();
+    assert_send_sync::<HybridMetrics>();
+    assert_send_sync::<Compression>();
+    assert_send_sync::<Metered<JsonCodec<ChatMessage>>>();
+    assert_send_sync::<Metered<HybridCodec<ChatMessage>>>();
     assert_send_sync::<FrameHeader>();
     assert!(std::mem::size_of::<FrameHeader>() <= 48);
 }
 
 #[test]
-fn metered_wraps_any_codec_and_forwards_the_compression_hooks() {
-    let metered = zerocodec::Metered::new(HybridCodec::<ChatMessage>::new());
-    let plain = HybridCodec::<ChatMessage>::new();
-    let xor = Xor::new();
+fn metered_wraps_a_compressing_codec_transparently() {
+    let compression = Compression::zstd();
+    let metered =
+        Metered::new(HybridCodec::<ChatMessage>::new().with_compression(compression.clone()));
+    let plain = HybridCodec::<ChatMessage>::new().with_compression(compression);
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    metered
-        .encode_transformed_into(&chat(), &xor, &mut a)
-        .unwrap();
-    plain
-        .encode_transformed_into(&chat(), &xor, &mut b)
-        .unwrap();
+    metered.encode_into(&long_chat(), &mut a).unwrap();
+    plain.encode_into(&long_chat(), &mut b).unwrap();
     assert_eq!(a, b, "the wrapper is transparent on the wire");
     assert_eq!(
         Frame::parse(&a).unwrap().header().compression,
-        XOR,
-        "the hybrid's own hook ran, not the default prefix"
+        CompressionId::ZSTD,
+        "the wrapped codec compressed"
     );
-    assert_eq!(metered.decode_transformed(&a, &xor).unwrap(), chat());
+    assert_eq!(metered.codec_id(), plain.codec_id());
+    assert_eq!(metered.content_type(), plain.content_type());
+    assert_eq!(metered.decode(&a).unwrap(), long_chat());
     assert!(metered.decode(&a[..5]).is_err());
     let snap = metered.metrics().snapshot();
     assert_eq!(
@@ -1183,8 +1434,8 @@ static ALLOCATOR: counting::Counting = counting::Counting;
 
 #[test]
 fn warm_encode_into_and_access_allocate_nothing() {
-    let metrics = Arc::new(Metrics::new());
-    let codec = HybridCodec::<ChatMessage>::new().with_metrics(metrics);
+    let metrics = Arc::new(HybridMetrics::new());
+    let codec = HybridCodec::<ChatMessage>::new().with_metrics(metrics.clone());
     let msg = chat();
     let mut buf = rkyv::util::AlignedVec::<16>::with_capacity(4096);
     // The counter works: the owned form allocates its output.
@@ -1204,74 +1455,69 @@ fn warm_encode_into_and_access_allocate_nothing() {
         }
     });
     assert_eq!(access, 0, "access of an aligned frame");
-    // The transformed path reuses its per-thread scratch buffer too.
-    let xor = Xor::new();
-    let mut out = Vec::with_capacity(4096);
-    codec.encode_transformed_into(&msg, &xor, &mut out).unwrap();
-    let framed = counting::count(|| {
-        out.clear();
-        codec
-            .encode_transformed_into(&msg, &RawXor, &mut out)
-            .unwrap();
-    });
-    assert_eq!(
-        framed, 0,
-        "encode_transformed_into with a non-allocating transform"
-    );
-}
-
-/// A transform that always stores raw (and so allocates nothing itself).
-struct RawXor;
-
-impl Transform for RawXor {
-    fn max_decompressed_len(&self) -> usize {
-        1 << 20
-    }
-    fn compress_into<B: EncodeBuf>(
-        &self,
-        input: &[u8],
-        out: &mut B,
-    ) -> zerocodec::Result<CompressionId> {
-        out.extend_from_slice(input);
-        Ok(CompressionId::NONE)
-    }
-    fn decompress_into<B: EncodeBuf>(
-        &self,
-        compression: CompressionId,
-        _: Option<u32>,
-        _: &[u8],
-        _: &mut B,
-    ) -> zerocodec::Result<()> {
-        Err(zerocodec::transform::unknown_compression(
-            compression,
-            "none",
-        ))
+    // The compressing path reuses its per-thread scratch buffer (and compressor state) too:
+    // once warm, a payload stored raw or compressed costs no allocation.
+    let never = Policy::new().with_min_size(usize::MAX);
+    let long = long_chat();
+    for (name, compression) in compressions() {
+        for policy in [never, Policy::new()] {
+            let compressing = codec
+                .clone()
+                .with_compression(compression.clone())
+                .with_policy(policy);
+            let mut out = Vec::with_capacity(4096);
+            compressing.encode_into(&long, &mut out).unwrap();
+            assert_eq!(
+                Frame::parse(&out).unwrap().header().is_compressed(),
+                policy != never,
+                "{name}"
+            );
+            let framed = counting::count(|| {
+                for _ in 0..10 {
+                    out.clear();
+                    compressing.encode_into(&long, &mut out).unwrap();
+                }
+            });
+            assert_eq!(
+                framed, 0,
+                "{name} ({policy:?}): a warm compressing encode_into a buffer with room"
+            );
+        }
     }
 }
 
-/// `access`, `access_owned` and `decode` have two fast paths, taken without metrics (one for
-/// the frame the codec writes by default, one for other valid version 2 frames), and a full
-/// path (taken with metrics, and for everything the fast paths decline): over valid and
-/// mutated frames of every shape, all give the same value or the same error.
+/// `decode`, `access` and `access_owned` take a fast path for the frame a reader writes itself
+/// (one comparison with its own header) and a full path for everything else. Over valid and
+/// mutated frames of every shape, readers whose fast paths differ (fingerprint on or off), and
+/// a reader with metrics on, all give identical results: the same value or the same error.
 #[test]
 fn access_fast_and_full_paths_agree() {
-    let fast = HybridCodec::<ChatMessage>::new();
-    let full = HybridCodec::<ChatMessage>::new().with_metrics(Arc::new(Metrics::new()));
+    let readers = [
+        HybridCodec::<ChatMessage>::new(),
+        HybridCodec::<ChatMessage>::new().with_metrics(Arc::new(HybridMetrics::new())),
+        HybridCodec::<ChatMessage>::compact(),
+        HybridCodec::<ChatMessage>::new().with_checksum(true),
+    ];
     let mut rng = Rng::new(11);
-    let seeds: Vec<Vec<u8>> = [
+    let mut seeds: Vec<Vec<u8>> = [
         HybridCodec::<ChatMessage>::new(),
         HybridCodec::<ChatMessage>::compact(),
         HybridCodec::<ChatMessage>::new().with_checksum(true),
-        HybridCodec::<ChatMessage>::new().with_format_version(1),
         HybridCodec::<ChatMessage>::new().with_primary(Primary::Json),
+        HybridCodec::<ChatMessage>::new().with_compression(Compression::Lz4),
+        HybridCodec::<ChatMessage>::compact().with_compression(Compression::zstd()),
     ]
     .iter()
-    .map(|codec| codec.encode(&chat()).unwrap().to_vec())
+    .map(|codec| codec.encode(&long_chat()).unwrap().to_vec())
     .chain([HybridCodec::<RpcRequest>::new()
         .encode(&rpc())
         .unwrap()
         .to_vec()])
     .collect();
+    // A version 1 frame, refused.
+    let mut v1 = seeds[0].clone();
+    v1[1] = 1;
+    seeds.push(v1);
     let (mut agreed_ok, mut agreed_err) = (0, 0);
     for round in 0..20_000 {
         let mut bytes = seeds[round % seeds.len()].clone();
@@ -1285,47 +1531,49 @@ fn access_fast_and_full_paths_agree() {
             }
         }
         let (buf, range) = at_offset(&bytes, 0);
-        match (
-            fast.decode(&buf[range.clone()]),
-            full.decode(&buf[range.clone()]),
-        ) {
-            (Ok(a), Ok(b)) => assert_eq!(a, b, "round {round}"),
-            (Err(a), Err(b)) => {
-                assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
-                assert_eq!(a.message(), b.message(), "round {round}");
-            }
-            (a, b) => panic!("round {round}: decode fast {a:?}, full {b:?}"),
-        }
+        let input = &buf[range];
+        let (first, others) = readers.split_first().unwrap();
+        let decoded = first.decode(input);
         let owned = Bytes::copy_from_slice(&bytes);
-        match (fast.access_owned(owned.clone()), full.access_owned(owned)) {
-            (Ok(a), Ok(b)) => assert_eq!(a.id, b.id, "round {round}"),
-            (Err(a), Err(b)) => {
-                assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
-                assert_eq!(a.message(), b.message(), "round {round}");
+        let archived = first.access_owned(owned.clone());
+        let accessed = first.access(input);
+        for other in others {
+            match (&decoded, other.decode(input)) {
+                (Ok(a), Ok(b)) => assert_eq!(a, &b, "round {round}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
+                    assert_eq!(a.message(), b.message(), "round {round}");
+                }
+                (a, b) => panic!("round {round}: decode {a:?}, {other:?}: {b:?}"),
             }
-            (a, b) => panic!(
-                "round {round}: access_owned fast {:?}, full {:?}",
-                a.map(drop),
-                b.map(drop)
-            ),
+            match (&archived, other.access_owned(owned.clone())) {
+                (Ok(a), Ok(b)) => assert_eq!(a.id, b.id, "round {round}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
+                    assert_eq!(a.message(), b.message(), "round {round}");
+                }
+                (a, b) => panic!(
+                    "round {round}: access_owned {:?}, {other:?}: {:?}",
+                    a.as_ref().map(drop),
+                    b.map(drop)
+                ),
+            }
+            match (&accessed, other.access(input)) {
+                (Ok(a), Ok(b)) => assert!(std::ptr::eq(*a, b), "round {round}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
+                    assert_eq!(a.message(), b.message(), "round {round}");
+                }
+                (a, b) => panic!(
+                    "round {round}: access {:?}, {other:?}: {:?}",
+                    a.as_ref().map(drop),
+                    b.map(drop)
+                ),
+            }
         }
-        let a = fast.access(&buf[range.clone()]);
-        let b = full.access(&buf[range]);
-        match (a, b) {
-            (Ok(a), Ok(b)) => {
-                assert!(std::ptr::eq(a, b), "round {round}");
-                agreed_ok += 1;
-            }
-            (Err(a), Err(b)) => {
-                assert_eq!(a.kind(), b.kind(), "round {round}: {a} / {b}");
-                assert_eq!(a.message(), b.message(), "round {round}");
-                agreed_err += 1;
-            }
-            (a, b) => panic!(
-                "round {round}: fast {:?}, full {:?}",
-                a.map(drop),
-                b.map(drop)
-            ),
+        match accessed {
+            Ok(_) => agreed_ok += 1,
+            Err(_) => agreed_err += 1,
         }
     }
     assert!(

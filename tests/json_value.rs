@@ -9,8 +9,9 @@ use std::cell::Cell;
 
 use rkyv::util::AlignedVec;
 use serde_json::{Value, json};
+use zerocodec::ErrorKind;
 use zerocodec::archive::DEFAULT_MAX_DEPTH;
-use zerocodec::{Codec, ErrorKind};
+use zerocodec::prelude::*;
 use zerocodec_codecs::{ArchivedJsonValue, AsArchivedJson, JsonCodec, MAX_ENCODE_DEPTH, RkyvCodec};
 use zerocodec_datasets::{Rng, RpcRequest, messages};
 
@@ -81,7 +82,7 @@ fn assert_round_trip(value: &Value) {
     assert_eq!(back.value, *value);
     assert_same_numbers(&back.value, value);
 
-    let view = RkyvCodec::new().access::<Doc>(&bytes).unwrap();
+    let view = RkyvCodec::<Doc>::new().access(&bytes).unwrap();
     assert_eq!(view.id, 7);
     assert_eq!(view.value, *value, "the view compares equal to the value");
     assert_eq!(view.value.to_value().unwrap(), *value);
@@ -163,7 +164,7 @@ fn scalars_strings_and_containers_round_trip() {
 fn float_kinds_and_bits_survive() {
     // 1.0 stays a float and 1 stays an integer: serde_json keeps them apart.
     let bytes = encode(&json!([1.0, 1, -1, -0.0]));
-    let view = RkyvCodec::new().access::<Doc>(&bytes).unwrap();
+    let view = RkyvCodec::<Doc>::new().access(&bytes).unwrap();
     assert!(matches!(view.value[0], ArchivedJsonValue::F64(_)));
     assert!(matches!(view.value[1], ArchivedJsonValue::U64(_)));
     assert!(matches!(view.value[2], ArchivedJsonValue::I64(_)));
@@ -216,20 +217,19 @@ fn random_values_round_trip_and_match_json() {
         let value = random_value(&mut rng, 5);
         assert_round_trip(&value);
         // The same value through JSON text (float_roundtrip keeps floats exact).
-        let json: Value = JsonCodec
-            .decode(&JsonCodec.encode(&value).unwrap())
-            .unwrap();
+        let codec = JsonCodec::new();
+        let json: Value = codec.decode(&codec.encode(&value).unwrap()).unwrap();
         assert_eq!(json, value);
     }
 }
 
 #[test]
 fn rpc_requests_round_trip_and_read_in_place() {
-    let codec = RkyvCodec::new();
+    let codec = RkyvCodec::<RpcRequest>::new();
     for req in messages::rpc_requests(3, 50) {
         let bytes = codec.encode(&req).unwrap();
-        assert_eq!(codec.decode::<RpcRequest>(&bytes).unwrap(), req);
-        let view = codec.access::<RpcRequest>(&bytes).unwrap();
+        assert_eq!(codec.decode(&bytes).unwrap(), req);
+        let view = codec.access(&bytes).unwrap();
         assert_eq!(view.params, req.params);
         assert_eq!(
             view.params["filter"]["status"].as_str(),
@@ -253,11 +253,11 @@ fn access_reads_fields_without_deserializing_or_allocating() {
         "none": null,
     });
     let bytes = encode(&value);
-    let codec = RkyvCodec::new();
-    codec.access::<Doc>(&bytes).unwrap(); // warm up
+    let codec = RkyvCodec::<Doc>::new();
+    codec.access(&bytes).unwrap(); // warm up
 
     let ((), allocations) = counted(|| {
-        let view = codec.access::<Doc>(&bytes).unwrap();
+        let view = codec.access(&bytes).unwrap();
         let v = &view.value;
         assert_eq!(v["user"]["name"].as_str(), Some("ferris"));
         assert_eq!(
@@ -315,23 +315,23 @@ fn nested(depth: usize) -> Value {
 
 #[test]
 fn nesting_is_bounded_by_the_validators_depth_cap() {
-    let codec = RkyvCodec::new();
+    let codec = RkyvCodec::<Doc>::new();
     // The deepest value the encoder writes is read back by a reader with the default cap, with
     // room to spare for where the field sits (the archive's root is one level of the cap, each
     // nested array one more, and a long string at the bottom one more).
     let leaf = Value::String("a string too long to be stored inline".into());
     let deepest = (0..MAX_ENCODE_DEPTH).fold(leaf, |inner, _| Value::Array(vec![inner]));
     let ok = encode(&deepest);
-    assert_eq!(codec.decode::<Doc>(&ok).unwrap().value, deepest);
-    assert_eq!(codec.access::<Doc>(&ok).unwrap().value, deepest);
+    assert_eq!(codec.decode(&ok).unwrap().value, deepest);
+    assert_eq!(codec.access(&ok).unwrap().value, deepest);
     const { assert!(MAX_ENCODE_DEPTH + 2 < DEFAULT_MAX_DEPTH) };
 
     // A reader with a smaller cap rejects sooner, with a short message naming the cap.
-    let small = RkyvCodec::new().with_max_depth(16);
-    assert!(small.access::<Doc>(&encode(&nested(14))).is_ok());
+    let small = RkyvCodec::<Doc>::new().with_max_depth(16);
+    assert!(small.access(&encode(&nested(14))).is_ok());
     for depth in [15, 16, 50, MAX_ENCODE_DEPTH] {
         let deep = encode(&nested(depth));
-        let err = small.access::<Doc>(&deep).unwrap_err();
+        let err = small.access(&deep).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
         assert!(
             err.message().contains("validation depth cap of 16"),
@@ -342,10 +342,7 @@ fn nesting_is_bounded_by_the_validators_depth_cap() {
             "{} bytes: {err}",
             err.message().len()
         );
-        assert_eq!(
-            small.decode::<Doc>(&deep).unwrap_err().kind(),
-            ErrorKind::Corrupt
-        );
+        assert_eq!(small.decode(&deep).unwrap_err().kind(), ErrorKind::Corrupt);
     }
 
     // The encoder bounds its own recursion, and so everything it writes stays readable.
@@ -372,12 +369,9 @@ fn nesting_is_bounded_by_the_validators_depth_cap() {
 
     // Objects count the same way.
     let objects = |depth| (0..depth).fold(Value::Null, |inner, _| json!({ "k": inner }));
-    assert!(small.access::<Doc>(&encode(&objects(14))).is_ok());
+    assert!(small.access(&encode(&objects(14))).is_ok());
     assert_eq!(
-        small
-            .access::<Doc>(&encode(&objects(15)))
-            .unwrap_err()
-            .kind(),
+        small.access(&encode(&objects(15))).unwrap_err().kind(),
         ErrorKind::Corrupt
     );
     let err = codec
@@ -401,8 +395,8 @@ fn aligned(bytes: &[u8]) -> AlignedVec {
 
 /// Reads `bytes` every way a reader can; returns whether access succeeded. Never panics.
 fn read_every_way(bytes: &[u8]) -> bool {
-    let codec = RkyvCodec::new();
-    let decoded = codec.decode::<Doc>(bytes);
+    let codec = RkyvCodec::<Doc>::new();
+    let decoded = codec.decode(bytes);
     if let Err(err) = &decoded {
         assert!(
             matches!(err.kind(), ErrorKind::Corrupt | ErrorKind::Incomplete),
@@ -410,7 +404,7 @@ fn read_every_way(bytes: &[u8]) -> bool {
         );
         assert!(!err.message().is_empty());
     }
-    match codec.access::<Doc>(bytes) {
+    match codec.access(bytes) {
         Ok(view) => {
             // A valid view can be walked and serialized; converting it may only fail on a
             // non-finite float, with a typed error.
@@ -439,8 +433,8 @@ fn truncations_give_typed_errors() {
     // Shorter than the root: incomplete.
     let root = size_of::<ArchivedDoc>();
     for len in 0..root {
-        let err = RkyvCodec::new()
-            .access::<Doc>(&aligned(&bytes[..len]))
+        let err = RkyvCodec::<Doc>::new()
+            .access(&aligned(&bytes[..len]))
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Incomplete, "{err}");
     }
@@ -488,7 +482,7 @@ fn bad_tags_and_non_finite_floats_are_rejected() {
     for tag in [8u8, 9, 0x7F, 0xFF] {
         let mut bad = aligned(&bytes);
         bad[node] = tag;
-        let err = RkyvCodec::new().access::<Doc>(&bad).unwrap_err();
+        let err = RkyvCodec::<Doc>::new().access(&bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     }
 
@@ -497,7 +491,7 @@ fn bad_tags_and_non_finite_floats_are_rejected() {
     let mut bad = aligned(&bytes);
     bad[bytes.len() - 15] = 2;
     assert_eq!(
-        RkyvCodec::new().access::<Doc>(&bad).unwrap_err().kind(),
+        RkyvCodec::<Doc>::new().access(&bad).unwrap_err().kind(),
         ErrorKind::Corrupt
     );
 
@@ -509,14 +503,14 @@ fn bad_tags_and_non_finite_floats_are_rejected() {
     ] {
         let mut bad = aligned(&encode(&json!(1.5)));
         bad[node + 8..].copy_from_slice(&bits.to_le_bytes());
-        let view = RkyvCodec::new().access::<Doc>(&bad).unwrap();
+        let view = RkyvCodec::<Doc>::new().access(&bad).unwrap();
         assert!(
             view.value.as_f64().unwrap().is_nan() || view.value.as_f64().unwrap().is_infinite()
         );
         let err = view.value.to_value().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(err.message().contains("finite"), "{err}");
-        let err = RkyvCodec::new().decode::<Doc>(&bad).unwrap_err();
+        let err = RkyvCodec::<Doc>::new().decode(&bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     }
 }
@@ -528,12 +522,12 @@ fn a_key_named_twice_keeps_its_last_value() {
     let at = bytes.windows(5).position(|w| w == b"key_b").unwrap();
     let mut twice = aligned(&bytes);
     twice[at + 4] = b'a';
-    let view = RkyvCodec::new().access::<Doc>(&twice).unwrap();
+    let view = RkyvCodec::<Doc>::new().access(&twice).unwrap();
     assert!(view.value.entries().map(|(k, _)| k).eq(["key_a", "key_a"]));
     assert_eq!(view.value["key_a"].as_u64(), Some(2));
     assert_eq!(view.value.to_value().unwrap(), json!({"key_a": 2}));
     assert_eq!(
-        RkyvCodec::new().decode::<Doc>(&twice).unwrap().value,
+        RkyvCodec::<Doc>::new().decode(&twice).unwrap().value,
         json!({"key_a": 2})
     );
 }
@@ -553,20 +547,21 @@ fn binary_and_text_forms_agree() {
             value: value.clone(),
         })
         .unwrap();
-    let view = codec.access::<Text>(&text).unwrap();
+    let view = codec.access(&text).unwrap();
     let binary = encode(&value);
-    let binary_view = codec.access::<Doc>(&binary).unwrap();
+    let binary_view = RkyvCodec::<Doc>::new().access(&binary).unwrap();
     assert_eq!(
         serde_json::to_string(&binary_view.value).unwrap(),
         view.value.as_str()
     );
 }
 
-/// `AlignedVec` and `PooledBuf` serialize through `VecAppender` (the vector moved into the
+/// `AlignedVec` and `PooledBuf` are serialized into directly (the vector moved into the
 /// serializer and back, positions counted from its start) when their length is a multiple
-/// of 16, `Vec<u8>` and `BytesMut` always through `Appender` (positions counted from the
-/// archive's start): after any number of other bytes they append the same archive, and a
-/// failed encode gives the same error and leaves each buffer with exactly the bytes it had.
+/// of 16; `Vec<u8>`, `BytesMut` and unaligned lengths receive one copy of an archive
+/// serialized into per-thread scratch space: after any number of other bytes they append the
+/// same archive, and a failed encode gives the same error and leaves each buffer with exactly
+/// the bytes it had.
 #[test]
 fn every_buffer_appends_the_same_archive_and_keeps_its_bytes_on_failure() {
     let good = Doc {
@@ -577,7 +572,7 @@ fn every_buffer_appends_the_same_archive_and_keeps_its_bytes_on_failure() {
         id: 0,
         value: nested(MAX_ENCODE_DEPTH + 1),
     };
-    // After 16 bytes `AlignedVec` takes the by-value path, after 5 the `Appender` one.
+    // After 16 bytes `AlignedVec` takes the direct path, after 5 the scratch-copy one.
     for prefix_len in [0, 5, 16, 48] {
         appends_the_same_archive_after(&vec![0xAB; prefix_len], &good, &bad);
     }
@@ -594,13 +589,20 @@ fn appends_the_same_archive_after(prefix: &[u8], good: &Doc, bad: &Doc) {
     let mut vec = prefix.to_vec();
     let mut bytes = BytesMut::from(prefix);
 
-    let lens = [
-        aligned.append_archive(good).unwrap(),
-        pooled.append_archive(good).unwrap(),
-        vec.append_archive(good).unwrap(),
-        bytes.append_archive(good).unwrap(),
-    ];
+    // Each buffer gets the archive through the codec's `encode_into`; the length it appended
+    // is what follows the prefix.
+    let codec = RkyvCodec::<Doc>::new();
     let n = prefix.len();
+    codec.encode_into(good, &mut aligned).unwrap();
+    codec.encode_into(good, &mut pooled).unwrap();
+    codec.encode_into(good, &mut vec).unwrap();
+    codec.encode_into(good, &mut bytes).unwrap();
+    let lens = [
+        aligned.len() - n,
+        EncodeBuf::len(&pooled) - n,
+        vec.len() - n,
+        bytes.len() - n,
+    ];
     assert!(
         lens.iter()
             .all(|&len| len == lens[0] && len + n == vec.len()),
@@ -611,15 +613,15 @@ fn appends_the_same_archive_after(prefix: &[u8], good: &Doc, bad: &Doc) {
     assert_eq!(&bytes[..], &vec[..]);
     let mut archive = AlignedVec::<16>::new();
     archive.extend_from_slice(&vec[n..]);
-    let decoded: Doc = RkyvCodec::new().decode(&archive).unwrap();
+    let decoded: Doc = codec.decode(&archive).unwrap();
     assert_eq!(&decoded, good);
 
     let before = vec.clone();
     let errors = [
-        aligned.append_archive(bad).unwrap_err(),
-        pooled.append_archive(bad).unwrap_err(),
-        vec.append_archive(bad).unwrap_err(),
-        bytes.append_archive(bad).unwrap_err(),
+        codec.encode_into(bad, &mut aligned).unwrap_err(),
+        codec.encode_into(bad, &mut pooled).unwrap_err(),
+        codec.encode_into(bad, &mut vec).unwrap_err(),
+        codec.encode_into(bad, &mut bytes).unwrap_err(),
     ];
     for err in &errors {
         assert_eq!(err.kind(), ErrorKind::Encode, "{err}");

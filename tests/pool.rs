@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use common::chat;
+use zerocodec::archive::DEFAULT_MAX_DEPTH;
 use zerocodec::bytes::Bytes;
-use zerocodec::{ARCHIVE_ALIGN, BufferPool, Codec, EncodeBuf, OwnedArchive, PoolConfig};
+use zerocodec::prelude::*;
+use zerocodec::{ARCHIVE_ALIGN, BufferPool, EncodeBuf, OwnedArchive, PoolConfig};
 use zerocodec_codecs::{JsonCodec, RkyvCodec};
 use zerocodec_datasets::ChatMessage;
 
@@ -68,8 +70,8 @@ fn threads_share_a_pool_and_codecs_without_ever_sharing_a_buffer() {
             .initial_capacity(1024)
             .max_retained_capacity(RETAIN),
     );
-    let rkyv = &RkyvCodec::new();
-    let json = &JsonCodec;
+    let rkyv = &RkyvCodec::<ChatMessage>::new();
+    let json = &JsonCodec::<ChatMessage>::new();
     let holders = &Holders(Mutex::new(HashSet::new()));
     let grown = &AtomicU64::new(0);
     let received = &AtomicU64::new(0);
@@ -80,7 +82,7 @@ fn threads_share_a_pool_and_codecs_without_ever_sharing_a_buffer() {
         s.spawn(move || {
             for (bytes, msg, tag) in rx {
                 assert_eq!(bytes[..TAG_LEN], tag);
-                assert_same(rkyv.access::<ChatMessage>(&bytes[TAG_LEN..]).unwrap(), &msg);
+                assert_same(rkyv.access(&bytes[TAG_LEN..]).unwrap(), &msg);
                 holders.release(bytes.as_ptr());
                 drop(bytes);
                 received.fetch_add(1, Ordering::Relaxed);
@@ -110,10 +112,10 @@ fn threads_share_a_pool_and_codecs_without_ever_sharing_a_buffer() {
 
                     // Nobody else wrote into either buffer meanwhile.
                     assert_eq!(a[..TAG_LEN], tag);
-                    let view = rkyv.access::<ChatMessage>(&a[TAG_LEN..]).unwrap();
+                    let view = rkyv.access(&a[TAG_LEN..]).unwrap();
                     assert_same(view, &msg);
-                    assert_eq!(rkyv.decode::<ChatMessage>(&a[TAG_LEN..]).unwrap(), msg);
-                    assert_eq!(json.decode::<ChatMessage>(&b).unwrap(), msg);
+                    assert_eq!(rkyv.decode(&a[TAG_LEN..]).unwrap(), msg);
+                    assert_eq!(json.decode(&b).unwrap(), msg);
 
                     // Every fourth buffer outgrows the retention cap and is freed on return.
                     if i % 4 == 1 {
@@ -125,9 +127,12 @@ fn threads_share_a_pool_and_codecs_without_ever_sharing_a_buffer() {
                     }
                     drop(b);
 
-                    // The default `encode` goes through the global pool concurrently too.
-                    let owned = Codec::<ChatMessage>::encode(rkyv, &msg).unwrap();
-                    assert_same(rkyv.access::<ChatMessage>(&owned).unwrap(), &msg);
+                    // The default `encode` allocates its own buffer; `encode_pooled` takes
+                    // one from the global pool, concurrently too.
+                    let owned = rkyv.encode(&msg).unwrap();
+                    assert_same(rkyv.access(&owned).unwrap(), &msg);
+                    let pooled = rkyv.encode_pooled(&msg, BufferPool::global()).unwrap();
+                    assert_same(rkyv.access(&pooled).unwrap(), &msg);
 
                     // Every other encoding leaves as `Bytes` for the collector to drop.
                     if i % 2 == 0 {
@@ -165,13 +170,14 @@ fn threads_share_a_pool_and_codecs_without_ever_sharing_a_buffer() {
 #[test]
 fn default_encode_returns_aligned_bytes_that_decode() {
     let codec = RkyvCodec::new();
+    let json_codec = JsonCodec::new();
     for i in 0..100 {
         let msg = message(9, i);
-        let bytes = Codec::<ChatMessage>::encode(&codec, &msg).unwrap();
+        let bytes = codec.encode(&msg).unwrap();
         assert_eq!(bytes.as_ptr() as usize % ARCHIVE_ALIGN, 0);
-        assert_same(codec.access::<ChatMessage>(&bytes).unwrap(), &msg);
-        let json = Codec::<ChatMessage>::encode(&JsonCodec, &msg).unwrap();
-        assert_eq!(JsonCodec.decode::<ChatMessage>(&json).unwrap(), msg);
+        assert_same(codec.access(&bytes).unwrap(), &msg);
+        let json = json_codec.encode(&msg).unwrap();
+        assert_eq!(json_codec.decode(&json).unwrap(), msg);
     }
 }
 
@@ -182,10 +188,12 @@ fn owned_archives_keep_pooled_buffers_and_return_them() {
     let msg = chat();
     let mut buf = pool.take();
     codec.encode_into(&msg, &mut buf).unwrap();
-    let owned = OwnedArchive::<ChatMessage>::from_pooled(buf).unwrap();
-    assert!(owned.is_pooled());
+    let owned = OwnedArchive::<ChatMessage>::from_pooled(buf, DEFAULT_MAX_DEPTH).unwrap();
+    // Pooled, not shared: the buffer stays out of the pool while the archive lives.
+    assert!(!owned.is_shared());
+    assert_eq!(pool.stats().outstanding(), 1);
     let copy = owned.clone();
-    assert!(copy.is_pooled());
+    assert!(!copy.is_shared());
     assert_ne!(copy.as_bytes().as_ptr(), owned.as_bytes().as_ptr());
     assert_same(&copy, &msg);
     assert_eq!(
@@ -197,21 +205,23 @@ fn owned_archives_keep_pooled_buffers_and_return_them() {
     let stats = pool.stats();
     assert_eq!((stats.outstanding(), stats.idle), (0, 2));
 
-    // A range inside a pooled buffer, and a range that is not there.
+    // A range inside a pooled buffer (as aligned `Bytes`, shared, keeping the buffer out),
+    // and an empty pooled buffer, where the archive is not there.
     let mut buf = pool.take();
     buf.extend_from_slice(&[0u8; 16]);
     codec.encode_into(&msg, &mut buf).unwrap();
     let len = buf.len();
-    let owned = OwnedArchive::<ChatMessage>::from_pooled_range(buf, 16..len).unwrap();
+    let owned = OwnedArchive::<ChatMessage>::from_bytes(buf.into_bytes().slice(16..len)).unwrap();
+    assert!(owned.is_shared());
     assert_eq!(owned.deserialize().unwrap(), msg);
-    let err = OwnedArchive::<ChatMessage>::from_pooled_range(pool.take(), 0..64).unwrap_err();
+    let err = OwnedArchive::<ChatMessage>::from_pooled(pool.take(), DEFAULT_MAX_DEPTH).unwrap_err();
     assert!(err.is_incomplete(), "{err}");
 
     // Bad bytes in a pooled buffer are a typed error, and the buffer still goes back.
     let before = pool.stats().returned;
     let mut buf = pool.take();
     buf.extend_from_slice(&[0xFF; 8]);
-    let err = OwnedArchive::<ChatMessage>::from_pooled(buf).unwrap_err();
+    let err = OwnedArchive::<ChatMessage>::from_pooled(buf, DEFAULT_MAX_DEPTH).unwrap_err();
     assert!(err.is_incomplete(), "{err}");
     assert_eq!(pool.stats().returned, before + 1);
     assert_eq!(pool.stats().outstanding(), 1, "only `owned` is still out");
@@ -220,7 +230,7 @@ fn owned_archives_keep_pooled_buffers_and_return_them() {
 
 #[test]
 fn a_guard_is_an_encode_buf_for_every_codec() {
-    fn encode_with<C: Codec<ChatMessage>>(codec: &C, pool: &BufferPool) -> Bytes {
+    fn encode_with<C: Encode<Item = ChatMessage>>(codec: &C, pool: &BufferPool) -> Bytes {
         let mut buf = pool.take();
         buf.extend_from_slice(b"0123456789abcdef");
         codec.encode_into(&chat(), &mut buf).unwrap();
@@ -228,10 +238,12 @@ fn a_guard_is_an_encode_buf_for_every_codec() {
         buf.into_bytes().slice(16..)
     }
     let pool = BufferPool::default();
-    let r = encode_with(&RkyvCodec::new(), &pool);
-    assert_eq!(RkyvCodec::new().decode::<ChatMessage>(&r).unwrap(), chat());
-    let j = encode_with(&JsonCodec, &pool);
-    assert_eq!(JsonCodec.decode::<ChatMessage>(&j).unwrap(), chat());
+    let rkyv = RkyvCodec::new();
+    let r = encode_with(&rkyv, &pool);
+    assert_eq!(rkyv.decode(&r).unwrap(), chat());
+    let json = JsonCodec::new();
+    let j = encode_with(&json, &pool);
+    assert_eq!(json.decode(&j).unwrap(), chat());
     assert_eq!(pool.stats().outstanding(), 2);
     drop((r, j));
     assert_eq!(pool.stats().returned, 2);

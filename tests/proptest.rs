@@ -13,10 +13,11 @@ use proptest::strategy::ValueTree;
 use serde::{Deserialize, Serialize};
 use zerocodec::archive::deserialize_archived;
 use zerocodec::bytes::Bytes;
-use zerocodec::{Batch, BatchBuilder, BufferPool, Codec, Message, Transform, ZeroCopyCodec};
+use zerocodec::prelude::*;
+use zerocodec::{BufferPool, Message};
 use zerocodec_codecs::{
-    AsJson, Compressed, HybridCodec, JsonCodec, Lz4, Policy, Primary, RkyvCodec, Zstd, ZstdDict,
-    ZstdDictionary,
+    AsJson, Batch, BatchBuilder, BatchCodec, Compressed, Compression, HybridCodec, JsonCodec,
+    Policy, Primary, RkyvCodec, ZstdDict, ZstdDictionary,
 };
 
 #[derive(
@@ -183,7 +184,8 @@ fn dict() -> &'static ZstdDict {
         let samples: Vec<Doc> = (0..300)
             .map(|_| doc().new_tree(&mut runner).unwrap().current())
             .collect();
-        let dictionary = ZstdDictionary::train_with(&JsonCodec, &samples, 4096).unwrap();
+        let dictionary =
+            ZstdDictionary::train_with(&JsonCodec::<Doc>::new(), &samples, 4096).unwrap();
         ZstdDict::new(dictionary, 3).unwrap()
     })
 }
@@ -194,7 +196,10 @@ fn policy() -> Policy {
 }
 
 /// `codec` round-trips `doc`, and (for zero-copy codecs) the archived view agrees.
-fn round_trip<C: Codec<Doc>>(codec: &C, doc: &Doc) -> Result<Bytes, TestCaseError> {
+fn round_trip<C>(codec: &C, doc: &Doc) -> Result<Bytes, TestCaseError>
+where
+    C: Encode<Item = Doc> + Decode,
+{
     let bytes = codec
         .encode(doc)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -212,7 +217,7 @@ fn round_trip<C: Codec<Doc>>(codec: &C, doc: &Doc) -> Result<Bytes, TestCaseErro
     Ok(bytes)
 }
 
-fn owned_agrees<C: ZeroCopyCodec<Doc>>(
+fn owned_agrees<C: Access<Item = Doc>>(
     codec: &C,
     bytes: Bytes,
     doc: &Doc,
@@ -229,7 +234,7 @@ fn owned_agrees<C: ZeroCopyCodec<Doc>>(
     Ok(())
 }
 
-fn access_agrees<C: ZeroCopyCodec<Doc>>(
+fn access_agrees<C: Access<Item = Doc>>(
     codec: &C,
     bytes: Bytes,
     doc: &Doc,
@@ -244,26 +249,33 @@ fn access_agrees<C: ZeroCopyCodec<Doc>>(
     owned_agrees(codec, bytes, doc)
 }
 
-fn stacks<X: Transform + Clone>(transform: X, doc: &Doc) -> Result<(), TestCaseError> {
-    let hybrid = Compressed::new(HybridCodec::<Doc>::new(), transform.clone());
+/// Every frame codec, compressing with `compression`, round-trips `doc`; the zero-copy ones
+/// also read it back through `access_owned`.
+fn stacks(compression: Compression, doc: &Doc) -> Result<(), TestCaseError> {
+    let hybrid = HybridCodec::<Doc>::new()
+        .with_compression(compression.clone())
+        .with_policy(policy());
     let bytes = round_trip(&hybrid, doc)?;
     owned_agrees(&hybrid, bytes, doc)?;
-    let checked = Compressed::new(
-        HybridCodec::<Doc>::compact().with_checksum(true),
-        transform.clone(),
-    );
+    let checked = HybridCodec::<Doc>::compact()
+        .with_checksum(true)
+        .with_compression(compression.clone())
+        .with_policy(policy());
     let bytes = round_trip(&checked, doc)?;
     owned_agrees(&checked, bytes, doc)?;
-    let json_primary = Compressed::new(
-        HybridCodec::<Doc>::new().with_primary(Primary::Json),
-        transform.clone(),
-    );
+    let json_primary = HybridCodec::<Doc>::new()
+        .with_primary(Primary::Json)
+        .with_compression(compression.clone())
+        .with_policy(policy());
     let bytes = round_trip(&json_primary, doc)?;
     owned_agrees(&json_primary, bytes, doc)?;
-    let rkyv = Compressed::new(RkyvCodec::new(), transform.clone());
+    let rkyv = Compressed::new(RkyvCodec::new(), compression.clone()).with_policy(policy());
     let bytes = round_trip(&rkyv, doc)?;
     owned_agrees(&rkyv, bytes, doc)?;
-    round_trip(&Compressed::new(JsonCodec, transform), doc)?;
+    round_trip(
+        &Compressed::new(JsonCodec::new(), compression).with_policy(policy()),
+        doc,
+    )?;
     Ok(())
 }
 
@@ -272,7 +284,7 @@ proptest! {
 
     #[test]
     fn json_round_trips(doc in doc()) {
-        round_trip(&JsonCodec, &doc)?;
+        round_trip(&JsonCodec::new(), &doc)?;
     }
 
     #[test]
@@ -297,23 +309,23 @@ proptest! {
             owned_agrees(&json, bytes, &doc)?;
         }
         // Header-less legacy JSON reads the same value.
-        let legacy = JsonCodec.encode(&doc).unwrap();
+        let legacy = JsonCodec::new().encode(&doc).unwrap();
         prop_assert_eq!(&HybridCodec::<Doc>::new().decode(&legacy).unwrap(), &doc);
     }
 
     #[test]
     fn lz4_stacks_round_trip(doc in doc()) {
-        stacks(Lz4::new().with_policy(policy()), &doc)?;
+        stacks(Compression::Lz4, &doc)?;
     }
 
     #[test]
     fn zstd_stacks_round_trip(doc in doc()) {
-        stacks(Zstd::new(3).with_policy(policy()), &doc)?;
+        stacks(Compression::Zstd(3), &doc)?;
     }
 
     #[test]
     fn zstd_dictionary_stacks_round_trip(doc in doc()) {
-        stacks(dict().clone().with_policy(policy()), &doc)?;
+        stacks(Compression::ZstdDict(dict().clone()), &doc)?;
     }
 
     #[test]
@@ -333,18 +345,13 @@ proptest! {
         prop_assert_eq!(batch.iter().count(), docs.len());
         prop_assert!(batch.get(docs.len()).is_err_and(|e| e.is_out_of_range()));
 
-        // The batch as one compressed unit: compress its bytes, decompress into a pooled
-        // buffer, open once.
-        let zstd = Zstd::new(3).with_policy(policy());
-        let mut packed = Vec::new();
-        let id = zstd.compress_into(&bytes, &mut packed).unwrap();
-        let mut unpacked = BufferPool::global().take();
-        if id == zerocodec::CompressionId::NONE {
-            unpacked.extend_from_slice(&packed);
-        } else {
-            zstd.decompress_into(id, None, &packed, &mut unpacked).unwrap();
-        }
-        let reopened = Batch::<Doc>::from_pooled(unpacked).unwrap();
+        // The batch as one compressed unit: a batch frame compresses its bytes, and reading it
+        // decompresses into a pooled buffer and opens the batch once.
+        let codec = BatchCodec::<Doc>::new()
+            .with_compression(Compression::Zstd(3))
+            .with_policy(policy());
+        let packed = codec.encode(&batch).unwrap();
+        let reopened = codec.decode(&packed).unwrap();
         prop_assert_eq!(reopened.as_bytes(), &bytes[..]);
         for (i, doc) in docs.iter().enumerate() {
             prop_assert_eq!(&reopened.deserialize(i).unwrap(), doc);

@@ -119,7 +119,7 @@ async fn requests_written_in_tiny_chunks_decode_correctly() {
 
         let requests: Vec<Request> = (0..300).map(|i| request(9, i)).collect();
         let mut wire = BytesMut::new();
-        let mut encoder = FrameEncoder::<_, Request>::new(service::stack());
+        let mut encoder = FrameEncoder::new(service::stack::<Request>());
         for r in &requests {
             encoder.encode(r, &mut wire).unwrap();
         }
@@ -140,8 +140,7 @@ async fn requests_written_in_tiny_chunks_decode_correctly() {
             write
         });
 
-        let mut responses =
-            FramedRead::new(read, FrameDecoder::<_, Response>::new(service::stack()));
+        let mut responses = FramedRead::new(read, FrameDecoder::new(service::stack::<Response>()));
         for r in &requests {
             let response = responses.next().await.expect("a response").unwrap();
             check(r, &response);
@@ -204,7 +203,7 @@ async fn a_client_hanging_up_mid_frame_does_not_disturb_the_others() {
 
         for cut_after in [1usize, 3, 4, 5, 20] {
             let mut wire = BytesMut::new();
-            FrameEncoder::<_, Request>::new(service::stack())
+            FrameEncoder::new(service::stack::<Request>())
                 .encode(&request(7, 0), &mut wire)
                 .unwrap();
             let mut quitter = TcpStream::connect(server.addr).await.unwrap();

@@ -1,76 +1,4 @@
-//! Batches: many rkyv archives of one type in one contiguous, aligned byte string with an
-//! offset index, read in O(1) per message after one validation pass.
-//!
-//! A batch is what a log segment or a queue stores: a [`BatchBuilder`] appends messages,
-//! [`BatchRef::open`] / [`Batch::open`] validate the whole batch once (header, index, and
-//! every message), and from then on [`get`](BatchRef::get) is a bounds check, two index
-//! reads and a pointer cast.
-//!
-//! # Layout
-//!
-//! All integers are little-endian. Offsets are relative to the first byte of the batch.
-//!
-//! | offset | size | field |
-//! |---|---|---|
-//! | 0 | 4 | magic, [`BATCH_MAGIC`] (`"ZCBA"`) |
-//! | 4 | 1 | format version, [`BATCH_VERSION`] (1) |
-//! | 5 | 1 | flags; none are defined, all bits must be 0 |
-//! | 6 | 2 | reserved, must be 0 |
-//! | 8 | 4 | `count`: number of messages |
-//! | 12 | 4 | `index`: offset of the index |
-//! | 16 | .. | the messages: message *i* is the rkyv archive of a `T` at `offset_i .. offset_i + len_i`, `offset_i` a multiple of 16; the builder pads with zeros between messages |
-//! | `index` | 8 × `count` | the index: for each message in order, `offset_i` (u32) then `len_i` (u32) |
-//!
-//! The batch ends exactly at `index + 8 × count`. A reader requires, for every entry *i*:
-//! `offset_i % 16 == 0`, `offset_i >= 16`, `offset_i >= offset_{i-1} + len_{i-1}` (no overlap,
-//! in order) and `offset_i + len_i <= index`; then it validates each message as a `T` with
-//! bytecheck, confined to its own range. Anything else is a typed [`Error`]:
-//! [`ErrorKind::Incomplete`] for a batch cut short (including an index that lies past the end),
-//! [`ErrorKind::UnknownVersion`] for another version, [`ErrorKind::Corrupt`] for the rest.
-//! Offsets are `u32`, so a batch is at most [`MAX_BATCH_LEN`] bytes.
-//!
-//! Messages are 16-aligned relative to the batch, so when the batch itself starts at a
-//! 16-byte aligned address (a pooled buffer, the `Bytes` a pooled encode returns, or the
-//! payload of a frame whose header keeps payloads aligned) every message is read in place.
-//!
-//! # Framing and compression
-//!
-//! A batch is one byte string: [`BatchBuilder::into_bytes`] or [`Batch::into_bytes`] hand it
-//! over without a copy. [`BatchCodec`](crate::BatchCodec) writes it as the payload of one
-//! frame (with the message type's fingerprint and, optionally, a CRC-32C over the whole
-//! batch), compressed as a unit when it is given a [`Compression`](crate::Compression), with
-//! the algorithm recorded in the frame header; reading decompresses into a [`PooledBuf`]
-//! (aligned) and validates once.
-//!
-//! # Examples
-//!
-//! ```
-//! use zerocodec_codecs::{Batch, BatchBuilder};
-//!
-//! #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-//! struct Event { seq: u64, name: String }
-//!
-//! let mut builder = BatchBuilder::<Event>::new();
-//! for seq in 0..3 {
-//!     builder.append(&Event { seq, name: format!("event {seq}") })?;
-//! }
-//! let bytes = builder.into_bytes(); // one contiguous, aligned byte string
-//!
-//! let batch = Batch::<Event>::open(bytes)?; // validates everything, once
-//! assert_eq!(batch.len(), 3);
-//! assert_eq!(batch.get(1)?.name, "event 1"); // O(1), no re-validation
-//! assert_eq!(batch.iter().map(|e| e.seq.to_native()).sum::<u64>(), 3);
-//! assert!(batch.get(3).is_err());
-//! # Ok::<(), zerocodec::Error>(())
-//! ```
-//!
-//! # `unsafe`
-//!
-//! [`BatchRef::get`] and the iterators read messages with `rkyv::access_unchecked`. That is
-//! sound because a [`BatchRef`] or [`Batch`] can only be built by validating every message's
-//! exact byte range as a `T::Archived`, and those bytes are immutable afterwards (a shared
-//! borrow, immutable `Bytes`, or a pooled buffer the batch never exposes mutably).
-//! [`BatchRef::get_validated`] is the checked twin, which re-runs bytecheck.
+//! [`Batch`]: many rkyv archives of one type in one aligned byte string, O(1) `get(i)`.
 
 use std::fmt;
 use std::iter::FusedIterator;
@@ -391,7 +319,7 @@ impl<'a, T: ZeroCopy> BatchRef<'a, T> {
     ///
     /// [`ErrorKind::Unaligned`] if `bytes` (at least a header long) does not start on a
     /// 16-byte boundary (use [`Batch::open`], which copies once); otherwise as described in
-    /// the [module docs](self): `Incomplete`, `UnknownVersion` or `Corrupt`.
+    /// the [`Batch`] docs: `Incomplete`, `UnknownVersion` or `Corrupt`.
     pub fn open(bytes: &'a [u8]) -> Result<Self> {
         Self::open_with_depth(bytes, DEFAULT_MAX_DEPTH)
     }
@@ -611,10 +539,83 @@ impl Storage {
     }
 }
 
-/// A validated batch that owns its bytes (shared `Bytes` or a pooled buffer).
+/// A validated batch that owns its bytes (shared `Bytes` or a pooled buffer): many rkyv
+/// archives of one type in one contiguous, aligned byte string with an offset index, read in
+/// O(1) per message after one validation pass.
 ///
 /// The owned form of [`BatchRef`], for batches that outlive the read: validated once when
 /// opened, then O(1) reads through [`view`](Batch::view) or the forwarding methods.
+///
+/// A batch is what a log segment or a queue stores: a [`BatchBuilder`] appends messages,
+/// [`BatchRef::open`] / [`Batch::open`] validate the whole batch once (header, index, and
+/// every message), and from then on [`get`](BatchRef::get) is a bounds check, two index
+/// reads and a pointer cast.
+///
+/// # Layout
+///
+/// All integers are little-endian. Offsets are relative to the first byte of the batch.
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 4 | magic, [`BATCH_MAGIC`] (`"ZCBA"`) |
+/// | 4 | 1 | format version, [`BATCH_VERSION`] (1) |
+/// | 5 | 1 | flags; none are defined, all bits must be 0 |
+/// | 6 | 2 | reserved, must be 0 |
+/// | 8 | 4 | `count`: number of messages |
+/// | 12 | 4 | `index`: offset of the index |
+/// | 16 | .. | the messages: message *i* is the rkyv archive of a `T` at `offset_i .. offset_i + len_i`, `offset_i` a multiple of 16; the builder pads with zeros between messages |
+/// | `index` | 8 × `count` | the index: for each message in order, `offset_i` (u32) then `len_i` (u32) |
+///
+/// The batch ends exactly at `index + 8 × count`. A reader requires, for every entry *i*:
+/// `offset_i % 16 == 0`, `offset_i >= 16`, `offset_i >= offset_{i-1} + len_{i-1}` (no overlap,
+/// in order) and `offset_i + len_i <= index`; then it validates each message as a `T` with
+/// bytecheck, confined to its own range. Anything else is a typed [`Error`]:
+/// [`ErrorKind::Incomplete`] for a batch cut short (including an index that lies past the end),
+/// [`ErrorKind::UnknownVersion`] for another version, [`ErrorKind::Corrupt`] for the rest.
+/// Offsets are `u32`, so a batch is at most [`MAX_BATCH_LEN`] bytes.
+///
+/// Messages are 16-aligned relative to the batch, so when the batch itself starts at a
+/// 16-byte aligned address (a pooled buffer, the `Bytes` a pooled encode returns, or the
+/// payload of a frame whose header keeps payloads aligned) every message is read in place.
+///
+/// # Framing and compression
+///
+/// A batch is one byte string: [`BatchBuilder::into_bytes`] or [`Batch::into_bytes`] hand it
+/// over without a copy. [`BatchCodec`](crate::BatchCodec) writes it as the payload of one
+/// frame (with the message type's fingerprint and, optionally, a CRC-32C over the whole
+/// batch), compressed as a unit when it is given a [`Compression`](crate::Compression), with
+/// the algorithm recorded in the frame header; reading decompresses into a [`PooledBuf`]
+/// (aligned) and validates once.
+///
+/// # Examples
+///
+/// ```
+/// use zerocodec_codecs::{Batch, BatchBuilder};
+///
+/// #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+/// struct Event { seq: u64, name: String }
+///
+/// let mut builder = BatchBuilder::<Event>::new();
+/// for seq in 0..3 {
+///     builder.append(&Event { seq, name: format!("event {seq}") })?;
+/// }
+/// let bytes = builder.into_bytes(); // one contiguous, aligned byte string
+///
+/// let batch = Batch::<Event>::open(bytes)?; // validates everything, once
+/// assert_eq!(batch.len(), 3);
+/// assert_eq!(batch.get(1)?.name, "event 1"); // O(1), no re-validation
+/// assert_eq!(batch.iter().map(|e| e.seq.to_native()).sum::<u64>(), 3);
+/// assert!(batch.get(3).is_err());
+/// # Ok::<(), zerocodec::Error>(())
+/// ```
+///
+/// # `unsafe`
+///
+/// [`BatchRef::get`] and the iterators read messages with `rkyv::access_unchecked`. That is
+/// sound because a [`BatchRef`] or [`Batch`] can only be built by validating every message's
+/// exact byte range as a `T::Archived`, and those bytes are immutable afterwards (a shared
+/// borrow, immutable `Bytes`, or a pooled buffer the batch never exposes mutably).
+/// [`BatchRef::get_validated`] is the checked twin, which re-runs bytecheck.
 pub struct Batch<T> {
     storage: Storage,
     layout: Layout,

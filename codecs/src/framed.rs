@@ -37,6 +37,9 @@ pub const LENGTH_PREFIX_LEN: usize = 4;
 struct Lengths {
     codec: LengthDelimitedCodec,
     max_frame_len: usize,
+    /// The codec has taken a frame's length prefix off the buffer and waits for its payload
+    /// (so an end of stream now is inside a frame, even with nothing buffered).
+    in_frame: bool,
 }
 
 impl Lengths {
@@ -48,17 +51,39 @@ impl Lengths {
         Self {
             codec,
             max_frame_len,
+            in_frame: false,
         }
     }
 
     /// The next frame's payload, or `Ok(None)` if it is not all there yet.
     #[inline]
     fn next(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>> {
+        // The codec reads a prefix as soon as one is buffered, then waits for the payload.
+        let prefix_buffered = src.len() >= LENGTH_PREFIX_LEN;
         // The codec's only error is a length over the cap (an `io::Error` wrapping its
         // `LengthDelimitedCodecError`), reported before anything is reserved.
-        self.codec
+        let frame = self
+            .codec
             .decode(src)
-            .map_err(|_| too_long(self.max_frame_len))
+            .map_err(|_| too_long(self.max_frame_len))?;
+        self.in_frame = frame.is_none() && (self.in_frame || prefix_buffered);
+        Ok(frame)
+    }
+
+    /// What a decoder returns at the end of the stream: the last item, nothing if the stream
+    /// ended between frames, or `Incomplete` if it ended inside one.
+    fn at_eof<I>(&self, item: Option<I>, rest: &BytesMut) -> Result<Option<I>> {
+        match item {
+            Some(item) => Ok(Some(item)),
+            None if rest.is_empty() && !self.in_frame => Ok(None),
+            None => Err(Error::new(
+                ErrorKind::Incomplete,
+                format!(
+                    "stream ended inside a frame: {} bytes of an unfinished frame remain",
+                    rest.len()
+                ),
+            )),
+        }
     }
 }
 
@@ -68,22 +93,6 @@ fn too_long(max_frame_len: usize) -> Error {
         ErrorKind::TooLarge,
         format!("frame payload: its length prefix exceeds the limit of {max_frame_len} bytes"),
     )
-}
-
-/// What a decoder returns at the end of the stream: the last item, nothing if the stream ended
-/// between frames, or `Incomplete` if it ended inside one.
-fn at_eof<I>(item: Option<I>, rest: &BytesMut) -> Result<Option<I>> {
-    match item {
-        Some(item) => Ok(Some(item)),
-        None if rest.is_empty() => Ok(None),
-        None => Err(Error::new(
-            ErrorKind::Incomplete,
-            format!(
-                "stream ended inside a frame: {} bytes of an unfinished frame remain",
-                rest.len()
-            ),
-        )),
-    }
 }
 
 /// The shared half of every frame codec: the codec payloads go through, and the length cap.
@@ -186,7 +195,7 @@ impl<C: Decode> Decoder for FrameDecoder<C> {
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<C::Item>> {
         let item = self.decode(src)?;
-        at_eof(item, src)
+        self.lengths.at_eof(item, src)
     }
 }
 
@@ -203,7 +212,7 @@ impl<C: Access> Decoder for ArchivedFrameDecoder<C> {
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>> {
         let item = self.decode(src)?;
-        at_eof(item, src)
+        self.lengths.at_eof(item, src)
     }
 }
 

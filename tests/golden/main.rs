@@ -1,7 +1,9 @@
-//! Golden frames: the wire format of versions 1 and 2, held still by committed bytes.
+//! Golden frames: the wire format of version 2, held still by committed bytes.
 //!
-//! Each `tests/golden/v1-*.bin` and `v2-*.bin` is one frame. The test asserts that today's encoder still
-//! produces it byte for byte and that today's decoder still reads it.
+//! Version 2 is the first released format, and it is frozen. Each `tests/golden/v2-*.bin` is
+//! one frame; the test asserts that today's encoder still produces it byte for byte and that
+//! today's decoder still reads it. (Version 1 was never released: its frames are rejected with
+//! `ErrorKind::UnknownVersion`, which the tests here also check.)
 //!
 //! # Adding golden files
 //!
@@ -11,7 +13,7 @@
 //!
 //! writes the files that are *missing* and then checks them all. Existing files are never
 //! rewritten, blessed or not: if the encoder's output changed, either the change is a bug, or
-//! it is a deliberate format change, which needs a new format version and new `v2-*` files
+//! it is a deliberate format change, which needs a new format version and new `v3-*` files
 //! beside the old ones (which readers must keep reading).
 //!
 //! The message types here are local mirrors of the dataset types with fingerprints fixed by
@@ -21,9 +23,10 @@ use std::path::PathBuf;
 
 use rkyv::util::AlignedVec;
 use serde::{Deserialize, Serialize};
-use zerocodec::frame::Frame;
-use zerocodec::{Codec, CompressionId, EncodeBuf, Error, ErrorKind, Message, Transform};
-use zerocodec_codecs::{AsJson, HybridCodec, Primary};
+use zerocodec::frame::{Frame, FrameHeader, FrameWriter};
+use zerocodec::prelude::*;
+use zerocodec::{CodecId, CompressionId, ErrorKind, Message};
+use zerocodec_codecs::{AsJson, HybridCodec, Primary, RkyvCodec};
 
 #[derive(
     Debug, PartialEq, Serialize, Deserialize, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
@@ -76,56 +79,23 @@ fn rpc() -> Rpc {
     }
 }
 
-/// The golden compression: XOR with 0xA5, id 0xE0, dictionary 0xD1C7 (test-only; it
-/// exercises the header's compression fields, not a real algorithm).
-struct Xor;
-
+/// The golden "xor" frame's compression: every payload byte XORed with 0xA5, id 0xE0,
+/// dictionary 0xD1C7. It was written (before the redesign) by a test-only compression
+/// transform to exercise the header's compression fields; no build of zerocodec knows
+/// algorithm 0xE0, so a reader must refuse the frame with `UnknownCompression`.
+const XOR_KEY: u8 = 0xA5;
 const XOR_ID: CompressionId = CompressionId(0xE0);
 const XOR_DICT: u32 = 0xD1C7;
 
-impl Transform for Xor {
-    fn dictionary_id(&self) -> Option<u32> {
-        Some(XOR_DICT)
-    }
-    fn max_decompressed_len(&self) -> usize {
-        1 << 16
-    }
-    fn compress_into<B: EncodeBuf>(
-        &self,
-        input: &[u8],
-        out: &mut B,
-    ) -> zerocodec::Result<CompressionId> {
-        let x: Vec<u8> = input.iter().map(|b| b ^ 0xA5).collect();
-        out.extend_from_slice(&x);
-        Ok(XOR_ID)
-    }
-    fn decompress_into<B: EncodeBuf>(
-        &self,
-        compression: CompressionId,
-        dictionary: Option<u32>,
-        input: &[u8],
-        out: &mut B,
-    ) -> zerocodec::Result<()> {
-        if compression != XOR_ID || dictionary != Some(XOR_DICT) {
-            return Err(Error::new(
-                ErrorKind::UnknownCompression,
-                format!(
-                    "expected xor with dictionary {XOR_DICT}, found {compression} {dictionary:?}"
-                ),
-            ));
-        }
-        if input.len() > self.max_decompressed_len() {
-            return Err(Error::too_large("xor output", input.len() as u64, 1 << 16));
-        }
-        let x: Vec<u8> = input.iter().map(|b| b ^ 0xA5).collect();
-        out.extend_from_slice(&x);
-        Ok(())
-    }
+fn xor(bytes: &[u8]) -> Vec<u8> {
+    bytes.iter().map(|b| b ^ XOR_KEY).collect()
 }
 
 /// How a golden frame is written and read back.
 enum Golden {
     Chat(HybridCodec<Chat>),
+    /// The compressed frame: written by today's frame writer (the header fields a compressing
+    /// writer sets), read by a hybrid codec that must refuse its unknown algorithm.
     ChatXor(HybridCodec<Chat>),
     Rpc(HybridCodec<Rpc>),
 }
@@ -134,62 +104,93 @@ impl Golden {
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
-            Golden::Chat(c) => c.encode_into(&chat(), &mut out),
-            Golden::ChatXor(c) => c.encode_transformed_into(&chat(), &Xor, &mut out),
-            Golden::Rpc(c) => c.encode_into(&rpc(), &mut out),
+            Golden::Chat(c) => c.encode_into(&chat(), &mut out).unwrap(),
+            Golden::ChatXor(_) => {
+                let raw = RkyvCodec::new().encode(&chat()).unwrap();
+                let header = FrameHeader::new(CodecId::RKYV)
+                    .with_checksum()
+                    .with_fingerprint(Chat::SCHEMA_FINGERPRINT)
+                    .with_compression(XOR_ID, Some(XOR_DICT));
+                let reserve = header.reserve_len_compressed(Some(XOR_DICT), raw.len() as u32);
+                let writer = FrameWriter::begin(&mut out, reserve);
+                out.extend_from_slice(&xor(&raw));
+                writer.finish(&mut out, header).unwrap();
+            }
+            Golden::Rpc(c) => c.encode_into(&rpc(), &mut out).unwrap(),
         }
-        .unwrap();
         out
     }
 
     /// Decodes (and, for rkyv payloads, accesses in place) the frame in an aligned buffer.
-    fn check_decodes(&self, frame: &AlignedVec) {
+    fn check_decodes(&self, name: &str, frame: &AlignedVec) {
         match self {
             Golden::Chat(c) => {
-                assert_eq!(c.decode(frame).unwrap(), chat());
+                assert_eq!(c.decode(frame).unwrap(), chat(), "{name}");
+                assert_eq!(
+                    c.access_owned(frame.to_vec().into()).unwrap().content,
+                    chat().content,
+                    "{name}"
+                );
                 if c.primary() == Primary::Rkyv {
-                    assert_eq!(c.access(frame).unwrap().content, chat().content);
+                    assert_eq!(c.access(frame).unwrap().content, chat().content, "{name}");
                 }
             }
-            Golden::ChatXor(c) => assert_eq!(c.decode_transformed(frame, &Xor).unwrap(), chat()),
-            Golden::Rpc(c) => assert_eq!(c.decode(frame).unwrap(), rpc()),
+            Golden::ChatXor(c) => {
+                // The frame itself is intact (lengths, checksum) and holds the XORed archive.
+                let parsed = Frame::parse(frame).unwrap();
+                let header = parsed.header();
+                assert_eq!(header.codec, CodecId::RKYV);
+                assert_eq!(header.compression, XOR_ID);
+                assert_eq!(header.dictionary, Some(XOR_DICT));
+                assert_eq!(header.fingerprint, Some(Chat::SCHEMA_FINGERPRINT));
+                let archive = xor(parsed.payload());
+                assert_eq!(RkyvCodec::<Chat>::new().decode(&archive).unwrap(), chat());
+                // A reader does not know algorithm 0xE0: a typed refusal, never a misread.
+                let err = c.decode(frame).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::UnknownCompression, "{name}: {err}");
+                assert!(err.message().contains("224"), "{name}: {err}");
+                let err = error_of(c.access_owned(frame.to_vec().into()));
+                assert_eq!(err.kind(), ErrorKind::UnknownCompression, "{name}: {err}");
+                // In place, a compressed payload has no archive to borrow.
+                let err = error_of(c.access(frame));
+                assert_eq!(err.kind(), ErrorKind::Unsupported, "{name}: {err}");
+            }
+            Golden::Rpc(c) => {
+                assert_eq!(c.decode(frame).unwrap(), rpc(), "{name}");
+                assert_eq!(
+                    c.access_owned(frame.to_vec().into()).unwrap().method,
+                    rpc().method,
+                    "{name}"
+                );
+            }
         }
     }
 }
 
 /// Checksum and fingerprint, spelled out: the cases never depend on the codec's defaults.
-fn both<T>(v: u8) -> HybridCodec<T> {
+fn both<T>() -> HybridCodec<T> {
     HybridCodec::new()
-        .with_format_version(v)
         .with_checksum(true)
         .with_fingerprint(true)
 }
 
-/// The cases of one format version; `v` pins the writer to it.
-fn cases_of(v: u8) -> Vec<(String, Golden)> {
+/// Every golden case (all version 2).
+fn cases() -> Vec<(String, Golden)> {
     let cases = vec![
-        (
-            "chat-rkyv-compact",
-            Golden::Chat(HybridCodec::compact().with_format_version(v)),
-        ),
-        ("chat-rkyv-checksum-fingerprint", Golden::Chat(both(v))),
+        ("chat-rkyv-compact", Golden::Chat(HybridCodec::compact())),
+        ("chat-rkyv-checksum-fingerprint", Golden::Chat(both())),
         (
             "chat-json-compact",
-            Golden::Chat(
-                HybridCodec::compact()
-                    .with_format_version(v)
-                    .with_primary(Primary::Json),
-            ),
+            Golden::Chat(HybridCodec::compact().with_primary(Primary::Json)),
         ),
         (
             "chat-json-checksum-fingerprint",
-            Golden::Chat(both(v).with_primary(Primary::Json)),
+            Golden::Chat(both().with_primary(Primary::Json)),
         ),
         (
             "rpc-rkyv-checksum",
             Golden::Rpc(
                 HybridCodec::new()
-                    .with_format_version(v)
                     .with_checksum(true)
                     .with_fingerprint(false),
             ),
@@ -198,7 +199,6 @@ fn cases_of(v: u8) -> Vec<(String, Golden)> {
             "rpc-json-fingerprint",
             Golden::Rpc(
                 HybridCodec::new()
-                    .with_format_version(v)
                     .with_checksum(false)
                     .with_fingerprint(true)
                     .with_primary(Primary::Json),
@@ -206,21 +206,13 @@ fn cases_of(v: u8) -> Vec<(String, Golden)> {
         ),
         (
             "chat-rkyv-xor-dictionary-checksum-fingerprint",
-            Golden::ChatXor(both(v)),
+            Golden::ChatXor(both()),
         ),
     ];
     cases
         .into_iter()
-        .map(|(name, golden)| (format!("v{v}-{name}"), golden))
+        .map(|(name, golden)| (format!("v2-{name}"), golden))
         .collect()
-}
-
-/// Every golden case: version 1 frames (still read, still writable for rolling upgrades) and
-/// version 2 frames (written by default).
-fn cases() -> Vec<(String, Golden)> {
-    let mut all = cases_of(1);
-    all.extend(cases_of(2));
-    all
 }
 
 fn golden_path(name: &str) -> PathBuf {
@@ -258,33 +250,92 @@ fn encoder_reproduces_and_decoder_reads_every_golden_frame() {
         );
         let mut aligned = AlignedVec::<16>::new();
         aligned.extend_from_slice(&stored);
-        golden.check_decodes(&aligned);
+        golden.check_decodes(&name, &aligned);
     }
 }
 
-/// The example in docs/wire-format.md, field by field.
+/// Every file in `tests/golden/` is a version 2 case above: none is left unchecked, and no
+/// frame of the unreleased version 1 is kept as if it were part of the format.
 #[test]
-fn documented_example_header_matches_the_golden_frame() {
-    let stored = std::fs::read(golden_path("v1-chat-rkyv-checksum-fingerprint")).unwrap();
-    let frame = Frame::parse(&stored).unwrap();
-    let payload_len = frame.payload().len() as u32;
-    let crc = frame.header().checksum.unwrap();
-    let mut expected = vec![0xFA, 0x01, 0x02, 0x00, 0b011, 0, 0, 0];
-    expected.extend_from_slice(&payload_len.to_le_bytes());
-    expected.extend_from_slice(&crc.to_le_bytes());
-    expected.extend_from_slice(&0x0123_4567_89AB_CDEFu64.to_le_bytes());
-    expected.extend_from_slice(&[0; 8]);
-    assert_eq!(&stored[..32], &expected[..]);
-    assert_eq!(payload_len, 128);
-    assert_eq!(crc, 0x15DF_F714, "crc32c {crc:#010x}");
-    assert_eq!(
-        zerocodec::frame::checksum(&stored[..32], frame.payload()),
-        crc
-    );
+fn every_golden_file_is_a_checked_version_2_case() {
+    let names: Vec<String> = cases().into_iter().map(|(name, _)| name).collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "bin") {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            stem.starts_with("v2-"),
+            "{}: not a version 2 frame",
+            path.display()
+        );
+        assert!(
+            names.contains(&stem),
+            "{}: no golden case checks it",
+            path.display()
+        );
+        assert_eq!(std::fs::read(&path).unwrap()[1], 2, "{}", path.display());
+        files += 1;
+    }
+    assert_eq!(files, names.len());
 }
 
-/// The version 2 example in docs/wire-format.md, field by field: the same message as the
-/// version 1 example, 16 bytes shorter.
+/// Version 1 was never released: a frame that says version 1 is refused as an unknown
+/// version by every reader, whatever follows byte 1, and the error names the version read.
+#[test]
+fn a_version_1_frame_is_rejected_as_an_unknown_version() {
+    let chat_codecs = [
+        HybridCodec::<Chat>::new(),
+        HybridCodec::compact(),
+        both(),
+        both().with_legacy_json(false),
+    ];
+    for (name, golden) in cases() {
+        let mut v1 = std::fs::read(golden_path(&name)).unwrap();
+        v1[1] = 1;
+        let mut aligned = AlignedVec::<16>::new();
+        aligned.extend_from_slice(&v1);
+        let check = |what: &str, err: zerocodec::Error| {
+            assert_eq!(
+                err.kind(),
+                ErrorKind::UnknownVersion,
+                "{name}, {what}: {err}"
+            );
+            assert_eq!(
+                err.message(),
+                "frame format version 1 is unknown: this reader reads version 2",
+                "{name}, {what}"
+            );
+        };
+        check("FrameHeader::parse", FrameHeader::parse(&v1).unwrap_err());
+        check("Frame::parse", Frame::parse(&v1).unwrap_err());
+        // Nothing past the version byte is looked at: two bytes are enough to refuse it.
+        check("two bytes", Frame::parse(&v1[..2]).unwrap_err());
+        for codec in &chat_codecs {
+            check("decode", codec.decode(&aligned).unwrap_err());
+            check("access", error_of(codec.access(&aligned)));
+            check(
+                "access_owned",
+                error_of(codec.access_owned(v1.clone().into())),
+            );
+        }
+        let rpc = HybridCodec::<Rpc>::new();
+        check("rpc decode", rpc.decode(&aligned).unwrap_err());
+        check("rpc access", error_of(rpc.access(&aligned)));
+        check(
+            "rpc access_owned",
+            error_of(rpc.access_owned(v1.clone().into())),
+        );
+        // The golden frame itself is read.
+        aligned[1] = 2;
+        golden.check_decodes(&name, &aligned);
+    }
+}
+
+/// The version 2 example in docs/wire-format.md, field by field.
 #[test]
 fn documented_v2_example_header_matches_the_golden_frame() {
     let stored = std::fs::read(golden_path("v2-chat-rkyv-checksum-fingerprint")).unwrap();
@@ -308,16 +359,26 @@ fn documented_v2_example_header_matches_the_golden_frame() {
     // The default header (fingerprint, no checksum) of the same message: 16 bytes, not 32.
     let compact = std::fs::read(golden_path("v2-rpc-json-fingerprint")).unwrap();
     assert_eq!(Frame::parse(&compact).unwrap().header_bytes().len(), 16);
-    // A compressed frame is not padded: 4 + compression id + LEB128 length + fingerprint +
-    // dictionary id.
+    // A compressed frame is not padded: 4 + compression id + checksum + LEB128 length +
+    // fingerprint + dictionary id.
     let xor = std::fs::read(golden_path(
         "v2-chat-rkyv-xor-dictionary-checksum-fingerprint",
     ))
     .unwrap();
     let frame = Frame::parse(&xor).unwrap();
     assert_eq!(frame.header_bytes().len(), 4 + 1 + 4 + 2 + 8 + 4);
+    assert_eq!(frame.header().compression, XOR_ID);
     assert_eq!(frame.header().dictionary, Some(XOR_DICT));
-    assert_eq!(frame.header().uncompressed_len, None);
+    assert_eq!(frame.payload().len(), 128);
+}
+
+/// The error of `result`, which must be one (`unwrap_err` needs `Debug` of the value; an
+/// archived view has none).
+fn error_of<T>(result: zerocodec::Result<T>) -> zerocodec::Error {
+    match result {
+        Ok(_) => panic!("expected an error, found a value"),
+        Err(err) => err,
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -14,9 +14,9 @@ use super::Compression;
 
 /// The dictionary size [`ZstdDictionary::train`] callers usually want for small messages
 /// (32 KiB): large enough for the shared structure and common strings of a message type,
-/// small enough to stay in L2 (zstd's own CLI trains 110 KiB dictionaries by default). On
-/// the report's held-out chat messages, 32 KiB compresses to 2 bytes less per message than
-/// 16 KiB, and 6 less than 4 KiB.
+/// small enough to stay in L2 (zstd's own CLI trains 110 KiB dictionaries by default).
+// On the report's held-out chat messages, 32 KiB compressed to 2 bytes less per message than
+// 16 KiB, and 6 less than 4 KiB.
 pub const DEFAULT_DICTIONARY_SIZE: usize = 32 << 10;
 
 /// A zstd dictionary, trained from sample messages, named by its id.
@@ -67,9 +67,9 @@ impl ZstdDictionary {
     ///
     /// The samples must be what the dictionary will compress: the encodings of the codec it
     /// sits on, not another format of the same messages. A dictionary trained on JSON text
-    /// and used on rkyv payloads compresses them less than half as well (about 125 bytes per
-    /// chat message against 53). [`train_with`](Self::train_with) encodes the samples with
-    /// the codec itself, which avoids the mistake.
+    /// and used on rkyv payloads compresses them less than half as well.
+    /// [`train_with`](Self::train_with) encodes the samples with the codec itself, which
+    /// avoids the mistake.
     ///
     /// # Errors
     ///
@@ -160,9 +160,14 @@ impl ZstdDictionary {
 
     /// Prepares the dictionary for compressing at `level`.
     ///
+    /// Why not zstd's `ZSTD_c_dictIDFlag` parameter: `ZSTD_compress_usingCDict` takes no
+    /// frame parameters, and the advanced API that does (`ZSTD_CCtx_refCDict` then
+    /// `ZSTD_compress2`) would reset the shared per-thread context's parameters on every
+    /// call; clearing the id once, here, costs nothing per message.
+    ///
     /// The id field of the copy zstd digests (bytes 4..8, after the dictionary magic) is
-    /// cleared, so frames compressed with it do not carry the 4-byte id: the frame header or
-    /// the transform prefix already records it beside the payload, and a reader picks the
+    /// cleared, so frames compressed with it do not carry the 4-byte id: the frame header
+    /// already records it beside the payload, and a reader picks the
     /// dictionary from there. The content and entropy tables are the dictionary's own, so
     /// [`ddict`](Self::ddict) (prepared from the original bytes) decompresses them.
     fn prepare(&self, level: i32) -> Result<CDict<'static>> {
@@ -206,7 +211,7 @@ fn training_error(samples: usize, total: usize, err: std::io::Error) -> Error {
 /// The dictionaries a reader knows, by id.
 ///
 /// Cheap to clone: clones share one registry (an `Arc`), so a dictionary inserted through any
-/// clone is seen by every transform holding one. Lookups take a read lock and clone an `Arc`.
+/// clone is seen by every codec holding one. Lookups take a read lock and clone an `Arc`.
 ///
 /// # Examples
 ///

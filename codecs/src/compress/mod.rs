@@ -261,18 +261,9 @@ impl Compressor {
         out: &mut B,
         limit: usize,
     ) -> Result<()> {
+        // Never `CompressionId::NONE`: a frame flagged compressed names an algorithm (the
+        // header parser refuses id 0), and raw payloads are read in place.
         match compression {
-            CompressionId::NONE => {
-                if input.len() > limit {
-                    return Err(Error::too_large(
-                        "raw payload",
-                        input.len() as u64,
-                        limit as u64,
-                    ));
-                }
-                out.extend_from_slice(input);
-                Ok(())
-            }
             #[cfg(feature = "lz4")]
             CompressionId::LZ4 => match dictionary {
                 None => lz4::decompress_block(input, out, limit),

@@ -4,7 +4,7 @@
 ///
 /// Below it, a compressed form rarely beats the raw bytes by enough to pay for the
 /// decompression: plain zstd spends 9-13 bytes on its frame header alone. Trained
-/// dictionaries do pay on smaller messages; lower it for [`ZstdDict`](crate::ZstdDict) if
+/// dictionaries do pay on smaller messages; lower it for [`Compression::ZstdDict`](crate::Compression::ZstdDict) if
 /// your messages are that small.
 pub const DEFAULT_MIN_SIZE: usize = 64;
 
@@ -12,7 +12,7 @@ pub const DEFAULT_MIN_SIZE: usize = 64;
 /// payload (and always at least one byte smaller).
 pub const DEFAULT_MIN_SAVING_PERCENT: u8 = 5;
 
-/// The largest payload a transform decompresses (16 MiB) unless configured otherwise.
+/// The largest payload a reader decompresses (16 MiB) unless configured otherwise.
 ///
 /// Sizes read from compressed input (lz4's length prefix, zstd's frame content size) are
 /// checked against it before anything is allocated.
@@ -26,14 +26,14 @@ pub const DEFAULT_MAX_DECOMPRESSED_LEN: usize = 16 << 20;
 /// a 1.4 KB zstd frame could inflate to the 16 MiB [`DEFAULT_MAX_DECOMPRESSED_LEN`] and then
 /// to over 1.3 GiB of decoded value. With it, an input of `n` bytes decompresses to at most
 /// `64 × n` (a 4 KiB input to 256 KiB, about 22 MiB as a `Value`; docs/security.md states
-/// the whole bound). Real payloads compress far less than 64x (JSON logs about 10x, small
-/// messages with a trained dictionary 2-3x); an encoder whose payload would compress more
-/// stores it raw, so it never writes what a reader with the same policy refuses.
+/// the whole bound). Real payloads compress far less than that; an encoder whose payload
+/// would compress more stores it raw, so it never writes what a reader with the same policy
+/// refuses.
 pub const DEFAULT_MAX_RATIO: usize = 64;
 
-/// The adaptive compression policy, and the decompression limits, of a transform.
+/// The adaptive compression policy, and the decompression limits, of a frame codec.
 ///
-/// A transform compresses a payload only when it is at least
+/// A frame codec compresses a payload only when it is at least
 /// [`min_size`](Policy::min_size) bytes long, and keeps the compressed form only when it
 /// saves at least [`min_saving_percent`](Policy::min_saving_percent) of the raw size (and at
 /// least one byte). Otherwise it stores the payload raw, marked

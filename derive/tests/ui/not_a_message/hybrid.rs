@@ -1,5 +1,5 @@
 // serde and rkyv derives but no `Message`: a `HybridMessage` bound says which derive is missing.
-use zerocodec::Codec;
+use zerocodec::prelude::*;
 use zerocodec_codecs::{HybridCodec, HybridMessage};
 
 #[derive(serde::Serialize, serde::Deserialize, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
