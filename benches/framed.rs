@@ -18,7 +18,7 @@ use tokio_serde::{Deserializer, Serializer};
 use tokio_util::bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 use zerocodec_codecs::{
-    ArchivedFrameDecoder, Compressed, FrameDecoder, FrameEncoder, HybridCodec, Lz4, RkyvCodec, Zstd,
+    ArchivedFrameDecoder, Compression, FrameDecoder, FrameEncoder, HybridCodec, RkyvCodec,
 };
 use zerocodec_datasets::ChatMessage;
 use zerocodec_datasets::messages::chat_messages;
@@ -75,38 +75,35 @@ where
 
 fn rounds() -> Vec<(&'static str, Round<'static>)> {
     let owned = |m: ChatMessage| m.timestamp;
-    let hybrid_zstd = || Compressed::new(HybridCodec::<ChatMessage>::new(), Zstd::new(3));
-    let hybrid_lz4 = || Compressed::new(HybridCodec::<ChatMessage>::new(), Lz4::new());
+    let rkyv = RkyvCodec::<ChatMessage>::new;
+    let hybrid_zstd = || HybridCodec::<ChatMessage>::new().with_compression(Compression::zstd());
+    let hybrid_lz4 = || HybridCodec::<ChatMessage>::new().with_compression(Compression::Lz4);
     let mut out: Vec<(&'static str, Round<'static>)> = vec![
         (
             "zerocodec-frame/rkyv",
-            frame_round(
-                FrameEncoder::<_, ChatMessage>::new(RkyvCodec::new()),
-                FrameDecoder::<_, ChatMessage>::new(RkyvCodec::new()),
-                owned,
-            ),
+            frame_round(FrameEncoder::new(rkyv()), FrameDecoder::new(rkyv()), owned),
         ),
         (
             "zerocodec-frame/rkyv-archived",
             frame_round(
-                FrameEncoder::<_, ChatMessage>::new(RkyvCodec::new()),
-                ArchivedFrameDecoder::<_, ChatMessage>::new(RkyvCodec::new()),
+                FrameEncoder::new(rkyv()),
+                ArchivedFrameDecoder::new(rkyv()),
                 |view| view.timestamp.to_native(),
             ),
         ),
         (
             "zerocodec-frame/hybrid+lz4",
             frame_round(
-                FrameEncoder::<_, ChatMessage>::new(hybrid_lz4()),
-                FrameDecoder::<_, ChatMessage>::new(hybrid_lz4()),
+                FrameEncoder::new(hybrid_lz4()),
+                FrameDecoder::new(hybrid_lz4()),
                 owned,
             ),
         ),
         (
             "zerocodec-frame/hybrid+zstd",
             frame_round(
-                FrameEncoder::<_, ChatMessage>::new(hybrid_zstd()),
-                FrameDecoder::<_, ChatMessage>::new(hybrid_zstd()),
+                FrameEncoder::new(hybrid_zstd()),
+                FrameDecoder::new(hybrid_zstd()),
                 owned,
             ),
         ),

@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rkyv::util::AlignedVec;
+use zerocodec::CodecId;
 use zerocodec::frame::{self, Frame, FrameHeader};
-use zerocodec::{Codec, CodecId, Metrics};
-use zerocodec_codecs::{HybridCodec, RkyvCodec};
+use zerocodec::prelude::*;
+use zerocodec_codecs::{HybridCodec, HybridMetrics, RkyvCodec};
 use zerocodec_datasets::ChatMessage;
 
 fn chat() -> ChatMessage {
@@ -45,23 +46,25 @@ fn header_alone(c: &mut Criterion) {
         b.iter(|| frame::checksum(black_box(&bytes), black_box(&payload)))
     });
     // Recognizing a whole default hybrid frame (fingerprint, no checksum; ChatMessage-sized):
-    // field by field, and by comparing it with the one header it can have.
+    // field by field (`Frame::parse`, which replaced the removed `parse_valid`; the id is
+    // kept), and by comparing it with the one header it can have (`Frame::raw_payload`).
     let fingerprint = 0x0123_4567_89AB_CDEF;
     let mut default = FrameHeader::new(CodecId::RKYV).with_fingerprint(fingerprint);
     default.payload_len = 152;
     let mut frame = default.to_bytes()[..default.len()].to_vec();
     frame.extend_from_slice(&[0x5A; 152]);
-    let expected = Frame::parse(&frame).unwrap().payload();
-    assert_eq!(Frame::parse_valid(&frame).unwrap().payload(), expected);
+    let parsed = Frame::parse(&frame).unwrap();
+    assert_eq!(parsed.header(), &default);
+    let expected = parsed.payload();
     assert_eq!(
-        Frame::raw_v2_payload(&frame, CodecId::RKYV, Some(fingerprint)),
+        Frame::raw_payload(&frame, CodecId::RKYV, Some(fingerprint)),
         Some(expected)
     );
     g.bench_function("frame/parse-valid-168B", |b| {
-        b.iter(|| Frame::parse_valid(black_box(&frame)).map(|f| f.payload()))
+        b.iter(|| Frame::parse(black_box(&frame)).ok().map(|f| f.payload()))
     });
     g.bench_function("frame/raw-v2-payload-168B", |b| {
-        b.iter(|| Frame::raw_v2_payload(black_box(&frame), CodecId::RKYV, Some(fingerprint)))
+        b.iter(|| Frame::raw_payload(black_box(&frame), CodecId::RKYV, Some(fingerprint)))
     });
     g.finish();
 }
@@ -70,11 +73,11 @@ fn header_alone(c: &mut Criterion) {
 struct Configs {
     /// No checksum, no fingerprint: a 16-byte header.
     compact: HybridCodec<ChatMessage>,
-    /// The default: fingerprint, no checksum (a 16-byte header in format version 2).
+    /// The default: fingerprint, no checksum (a 16-byte header).
     default: HybridCodec<ChatMessage>,
     /// Fingerprint and CRC-32C.
     checksum: HybridCodec<ChatMessage>,
-    /// The default with metrics on.
+    /// The default with its metrics on (`HybridMetrics`).
     metered: HybridCodec<ChatMessage>,
 }
 
@@ -84,7 +87,7 @@ impl Configs {
             compact: HybridCodec::compact(),
             default: HybridCodec::new(),
             checksum: HybridCodec::new().with_checksum(true),
-            metered: HybridCodec::new().with_metrics(Arc::new(Metrics::new())),
+            metered: HybridCodec::new().with_metrics(Arc::new(HybridMetrics::new())),
         }
     }
 
@@ -100,12 +103,12 @@ impl Configs {
 
 fn chat_hybrid_vs_rkyv(c: &mut Criterion) {
     let msg = chat();
-    let rkyv = RkyvCodec::new();
+    let rkyv = RkyvCodec::<ChatMessage>::new();
     let configs = Configs::new();
 
     // Round-trip checks before timing, so a fast wrong codec cannot win.
     let raw = rkyv.encode(&msg).unwrap();
-    assert_eq!(rkyv.decode::<ChatMessage>(&raw).unwrap(), msg);
+    assert_eq!(rkyv.decode(&raw).unwrap(), msg);
     let frames: Vec<_> = configs
         .all()
         .iter()
@@ -126,7 +129,7 @@ fn chat_hybrid_vs_rkyv(c: &mut Criterion) {
     g.bench_function("rkyv/encode", |b| {
         b.iter(|| {
             buf.clear();
-            Codec::<ChatMessage>::encode_into(&rkyv, black_box(&msg), &mut buf).unwrap();
+            rkyv.encode_into(black_box(&msg), &mut buf).unwrap();
             black_box(buf.len())
         })
     });
@@ -140,13 +143,7 @@ fn chat_hybrid_vs_rkyv(c: &mut Criterion) {
         });
     }
     g.bench_function("rkyv/access", |b| {
-        b.iter(|| {
-            black_box(
-                rkyv.access::<ChatMessage>(black_box(&raw))
-                    .unwrap()
-                    .timestamp,
-            )
-        })
+        b.iter(|| black_box(rkyv.access(black_box(&raw)).unwrap().timestamp))
     });
     for ((name, codec), frame) in configs.all().into_iter().zip(&frames) {
         g.bench_function(format!("{name}/access"), |b| {
@@ -154,7 +151,7 @@ fn chat_hybrid_vs_rkyv(c: &mut Criterion) {
         });
     }
     g.bench_function("rkyv/decode", |b| {
-        b.iter(|| rkyv.decode::<ChatMessage>(black_box(&raw)).unwrap())
+        b.iter(|| rkyv.decode(black_box(&raw)).unwrap())
     });
     g.bench_function("hybrid/decode", |b| {
         b.iter(|| configs.default.decode(black_box(&frames[1])).unwrap())
@@ -197,7 +194,7 @@ fn median_ratio(mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
 /// [`median_ratio`]).
 fn interleaved_overhead(
     msg: &ChatMessage,
-    rkyv: &RkyvCodec,
+    rkyv: &RkyvCodec<ChatMessage>,
     configs: &Configs,
     frames: &[zerocodec::bytes::Bytes],
     raw: &[u8],
@@ -208,7 +205,7 @@ fn interleaved_overhead(
         let (ratio, ta, tb) = median_ratio(
             || {
                 buf_a.clear();
-                Codec::<ChatMessage>::encode_into(rkyv, black_box(msg), &mut buf_a).unwrap();
+                rkyv.encode_into(black_box(msg), &mut buf_a).unwrap();
                 black_box(buf_a.len());
             },
             || {
@@ -226,11 +223,7 @@ fn interleaved_overhead(
     for ((name, codec), frame) in configs.all().into_iter().zip(frames) {
         let (ratio, ta, tb) = median_ratio(
             || {
-                black_box(
-                    rkyv.access::<ChatMessage>(black_box(raw))
-                        .unwrap()
-                        .timestamp,
-                );
+                black_box(rkyv.access(black_box(raw)).unwrap().timestamp);
             },
             || {
                 black_box(codec.access(black_box(frame)).unwrap().timestamp);

@@ -9,8 +9,9 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rkyv::util::AlignedVec;
 use zerocodec::bytes::Bytes;
-use zerocodec::{Batch, BatchBuilder, BatchRef, BufferPool, Codec, PoolConfig, ZeroCopyCodec};
-use zerocodec_codecs::RkyvCodec;
+use zerocodec::prelude::*;
+use zerocodec::{BufferPool, PoolConfig};
+use zerocodec_codecs::{Batch, BatchBuilder, BatchRef, RkyvCodec};
 use zerocodec_datasets::ChatMessage;
 
 const BATCH: usize = 1_000;
@@ -28,28 +29,24 @@ fn chat(i: usize) -> ChatMessage {
     }
 }
 
-/// The old default `encode`: a fresh aligned buffer per message.
-fn encode_unpooled(codec: &RkyvCodec, msg: &ChatMessage) -> Bytes {
-    let mut buf = AlignedVec::<16>::new();
-    codec.encode_into(msg, &mut buf).unwrap();
-    Bytes::from_owner(buf)
-}
-
+/// `unpooled_bytes` is `encode` (a fresh aligned buffer per message, handed over without a
+/// copy); `pooled_bytes` is `encode_pooled` with the global pool (what `encode` did before).
 fn encode(c: &mut Criterion) {
-    let codec = RkyvCodec::new();
+    let codec = RkyvCodec::<ChatMessage>::new();
+    let global = BufferPool::global();
     let msg = chat(42);
-    let pooled = Codec::<ChatMessage>::encode(&codec, &msg).unwrap();
-    let unpooled = encode_unpooled(&codec, &msg);
+    let pooled = codec.encode_pooled(&msg, global).unwrap();
+    let unpooled = codec.encode(&msg).unwrap();
     assert_eq!(pooled, unpooled);
-    assert_eq!(codec.decode::<ChatMessage>(&pooled).unwrap(), msg);
+    assert_eq!(codec.decode(&pooled).unwrap(), msg);
 
     let mut group = c.benchmark_group("chat/rkyv/encode");
     group.throughput(Throughput::Bytes(pooled.len() as u64));
     group.bench_function("unpooled_bytes", |b| {
-        b.iter(|| encode_unpooled(&codec, black_box(&msg)))
+        b.iter(|| codec.encode(black_box(&msg)).unwrap())
     });
     group.bench_function("pooled_bytes", |b| {
-        b.iter(|| Codec::<ChatMessage>::encode(&codec, black_box(&msg)).unwrap())
+        b.iter(|| codec.encode_pooled(black_box(&msg), global).unwrap())
     });
     let pool = BufferPool::new(PoolConfig::new());
     group.bench_function("pooled_guard", |b| {
@@ -71,28 +68,25 @@ fn encode(c: &mut Criterion) {
 
     // A larger message (64 chat messages, ~12 KB): a fresh buffer grows by reallocation
     // while a pooled one already has the capacity.
+    let codec = RkyvCodec::<Vec<ChatMessage>>::new();
     let many: Vec<ChatMessage> = (0..64).map(chat).collect();
-    let pooled = Codec::<Vec<ChatMessage>>::encode(&codec, &many).unwrap();
+    let pooled = codec.encode_pooled(&many, global).unwrap();
     let mut buf = AlignedVec::<16>::new();
     codec.encode_into(&many, &mut buf).unwrap();
     assert_eq!(&pooled[..], &buf[..]);
     let mut group = c.benchmark_group("chat64/rkyv/encode");
     group.throughput(Throughput::Bytes(pooled.len() as u64));
     group.bench_function("unpooled_bytes", |b| {
-        b.iter(|| {
-            let mut buf = AlignedVec::<16>::new();
-            codec.encode_into(black_box(&many), &mut buf).unwrap();
-            Bytes::from_owner(buf)
-        })
+        b.iter(|| codec.encode(black_box(&many)).unwrap())
     });
     group.bench_function("pooled_bytes", |b| {
-        b.iter(|| Codec::<Vec<ChatMessage>>::encode(&codec, black_box(&many)).unwrap())
+        b.iter(|| codec.encode_pooled(black_box(&many), global).unwrap())
     });
     group.finish();
 }
 
 fn batch(c: &mut Criterion) {
-    let codec = RkyvCodec::new();
+    let codec = RkyvCodec::<ChatMessage>::new();
     let msgs: Vec<ChatMessage> = (0..BATCH).map(chat).collect();
     let pool = BufferPool::new(PoolConfig::new().max_retained_capacity(4 << 20));
     let build = |msgs: &[ChatMessage]| {
@@ -150,20 +144,12 @@ fn batch(c: &mut Criterion) {
         })
     });
     // The alternative to a batch: each message its own buffer, validated on every read.
-    let singles: Vec<Bytes> = msgs
-        .iter()
-        .map(|m| Codec::<ChatMessage>::encode(&codec, m).unwrap())
-        .collect();
+    let singles: Vec<Bytes> = msgs.iter().map(|m| codec.encode(m).unwrap()).collect();
     group.bench_function("access_each_single", |b| {
         b.iter(|| {
             order
                 .iter()
-                .map(|&i| {
-                    ZeroCopyCodec::<ChatMessage>::access(&codec, &singles[i])
-                        .unwrap()
-                        .timestamp
-                        .to_native()
-                })
+                .map(|&i| codec.access(&singles[i]).unwrap().timestamp.to_native())
                 .fold(0u64, u64::wrapping_add)
         })
     });

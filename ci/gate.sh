@@ -13,8 +13,9 @@
 #   apt-get install -y valgrind
 #   cargo install --locked --version =<version> gungraun-runner
 #
-# The limits and the baseline logic live in examples/report/gate.rs and report/targets.rs (the
-# report reads the same figures); this script builds and runs the benches, then runs that check.
+# The limits and the baseline logic live in report/src/gate.rs and report/src/targets.rs (the
+# report crate, zerocodec-report, reads the same figures); this script builds and runs the
+# benches, then runs that check (`cargo run --release -p zerocodec-report -- --gate`).
 # Takes about 2 minutes to run on 2 cores, plus the release build of the bench and the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,9 +57,9 @@ bench_out="$GUNGRAUN_HOME/zerocodec/instructions"
 # What the figures depend on, recorded in the baseline and compared on every check.
 export ZEROCODEC_GATE_ENV="$(rustc --version); $(valgrind --version); gungraun $version"
 
-echo "== gate: build (cargo bench --bench instructions --no-run; the report example)"
+echo "== gate: build (cargo bench --bench instructions --no-run; the report crate)"
 cargo bench --bench instructions --no-run
-cargo build --release --example report
+cargo build --release -p zerocodec-report
 built=$SECONDS
 
 echo "== gate: run benches/instructions.rs under callgrind"
@@ -74,7 +75,7 @@ ran=$SECONDS
 
 echo "== gate: check (overhead limits; our figures within 2% of ci/gate-baseline.txt)"
 status=0
-cargo run --release --quiet --example report -- --gate ${update[@]+"${update[@]}"} \
+cargo run --release --quiet -p zerocodec-report -- --gate ${update[@]+"${update[@]}"} \
   --gungraun-home "$GUNGRAUN_HOME" || status=$?
 echo "gate: build $((built - started)) s, benches $((ran - built)) s, total $((SECONDS - started)) s"
 exit "$status"

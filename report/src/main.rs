@@ -1,8 +1,8 @@
 //! The benchmark report: how much faster, smaller and leaner each codec is than JSON, and
 //! whether the performance targets hold.
 //!
-//! Run with `cargo run --release --example report` (quick: about a minute on 2 cores) or
-//! `cargo run --release --example report -- --full` (more and longer samples). It measures
+//! Run with `cargo run --release -p zerocodec-report` (quick: about a minute on 2 cores) or
+//! `cargo run --release -p zerocodec-report -- --full` (more and longer samples). It measures
 //! every dataset with every codec in `zerocodec_datasets::codecs::codecs`, reads the
 //! instruction counts `benches/instructions.rs` left (run `bash ci/gate.sh` first), then
 //!
@@ -13,7 +13,7 @@
 //! - with `--update-docs`, refreshes the committed copies instead: `docs/benchmarks.md`,
 //!   `docs/img/*.svg` and the table in README.md between its `speedup-table` markers (a
 //!   deliberate act, committed on its own; the checkout is otherwise left untouched);
-//! - exits with status 1 if a target is missed beyond doubt (see `report/targets.rs`: any
+//! - exits with status 1 if a target is missed beyond doubt (see `targets.rs`: any
 //!   deterministic miss, or a time ratio against JSON short by more than run-to-run noise),
 //!   2 on a usage or I/O error.
 //!
@@ -23,20 +23,18 @@
 //! `--gate` measures nothing: it checks the instruction counts against the overhead limits
 //! and the committed baseline `ci/gate-baseline.txt` (`--gate --update` rewrites the
 //! baseline). `ci/gate.sh` runs the benches and then this.
+//!
+//! Every path above is the workspace's, whatever the current directory: the workspace root is
+//! this crate's parent directory (`report/` sits at the root), fixed at build time from
+//! `CARGO_MANIFEST_DIR`, and the target directory is `CARGO_TARGET_DIR` or the root's
+//! `target/`.
 
-#[path = "report/alloc.rs"]
 mod alloc;
-#[path = "report/charts.rs"]
 mod charts;
-#[path = "report/gate.rs"]
 mod gate;
-#[path = "report/instructions.rs"]
 mod instructions;
-#[path = "report/measure.rs"]
 mod measure;
-#[path = "report/output.rs"]
 mod output;
-#[path = "report/targets.rs"]
 mod targets;
 
 use std::path::{Path, PathBuf};
@@ -51,9 +49,9 @@ use crate::output::RunInfo;
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
 
-const USAGE: &str = "usage: cargo run --release --example report [-- [--full] \
+const USAGE: &str = "usage: cargo run --release -p zerocodec-report [-- [--full] \
      [--datasets a,b,..] [--update-docs] [--gungraun-home DIR]]\n       \
-     cargo run --release --example report -- --gate [--update] [--gungraun-home DIR]";
+     cargo run --release -p zerocodec-report -- --gate [--update] [--gungraun-home DIR]";
 
 struct Args {
     full: bool,
@@ -173,9 +171,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root and the cargo target directory.
+/// The workspace root: this crate's parent directory (the crate is `report/` in the
+/// workspace), fixed at build time, so the report finds it from any current directory.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.join(".."), Path::to_path_buf)
+}
+
+/// The workspace root and the cargo target directory (`CARGO_TARGET_DIR`, relative to the
+/// root when relative; the root's `target/` by default).
 fn dirs() -> (PathBuf, PathBuf) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = workspace_root();
     let target_dir =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let target_dir = if target_dir.is_relative() {
@@ -359,4 +367,25 @@ fn write_docs(
     charts::size_svg(&img.join("size.svg"), results)
         .map_err(|e| format!("cannot draw {}: {e}", img.join("size.svg").display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_workspace_root() {
+        let (root, target_dir) = dirs();
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("[workspace]"), "{}", root.display());
+        assert!(
+            manifest.contains("\"report\""),
+            "report/ is a workspace member"
+        );
+        assert!(root.join("ci").join("gate-baseline.txt").is_file());
+        assert!(root.join("docs").is_dir() && root.join("README.md").is_file());
+        if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+            assert_eq!(target_dir, root.join("target"));
+        }
+    }
 }

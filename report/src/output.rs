@@ -291,13 +291,13 @@ pub(crate) fn benchmarks_md(
     ir: Option<&Instructions>,
 ) -> String {
     let mut s = String::from(
-        "# Benchmarks\n\n<!-- Written by `cargo run --release --example report -- --update-docs`; \
-         do not edit by hand. -->\n\n",
+        "# Benchmarks\n\n<!-- Written by `cargo run --release -p zerocodec-report -- \
+         --update-docs`; do not edit by hand. -->\n\n",
     );
     s.push_str(&header(info));
     s.push_str(
         "\nReproduce with `bash ci/gate.sh` (instruction counts) then `cargo run --release \
-         --example report` (quick; `-- --full` for more samples; both write under `target/`), \
+         -p zerocodec-report` (quick; `-- --full` for more samples; both write under `target/`), \
          or time each operation with criterion: `cargo bench` (ids `{dataset}/{codec}/{op}`).\n\n\
          **Method.** Datasets are generated from one seeded generator \
          (`zerocodec-datasets`), modeled on the public rust_serialization_benchmark. Every \
@@ -389,8 +389,8 @@ pub(crate) const README_END: &str = "<!-- speedup-table:end -->";
 /// The README's speedup table with its provenance line.
 pub(crate) fn readme_table(results: &[DatasetResult], info: &RunInfo) -> String {
     format!(
-        "\n{}\n(From `cargo run --release --example report -- --update-docs`, {} mode, {} on \
-         {}.)\n",
+        "\n{}\n(From `cargo run --release -p zerocodec-report -- --update-docs`, {} mode, {} \
+         on {}.)\n",
         speedup_table(results),
         info.mode,
         info.date,
