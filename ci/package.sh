@@ -9,8 +9,11 @@
 # 2. What a new user does: a scratch crate outside the workspace, whose dependencies are the
 #    README's quick-start TOML (crates.io for everything else, through the shared registry
 #    cache, with the packaged crates patched in), builds and runs the README's quick-start
-#    code; a second one adds the README's lines for the rpc example and builds that example.
-#    Both are extracted from README.md, so the check fails when the README drifts.
+#    code (no rkyv dependency of its own: `#[zerocodec::message]` derives rkyv through
+#    `zerocodec::rkyv`); a second one, with the same dependencies, builds and runs the
+#    everyday tasks (examples/tasks.rs); a third adds the README's lines for the rpc example
+#    and builds that example. The dependencies and the quick-start code are extracted from
+#    README.md, so the check fails when the README drifts.
 #
 # Usage: bash ci/package.sh (honours CARGO_TARGET_DIR; builds in <target>/package-check).
 set -euo pipefail
@@ -96,6 +99,10 @@ quick_rs=$(readme_block rust 1)
 grep -qx '\[dependencies\]' <<<"$quick_toml" || fail "README.md: no quick-start [dependencies] block"
 [ -n "$rpc_toml" ] || fail "README.md: no dependency block for the rpc example"
 grep -q 'fn main' <<<"$quick_rs" || fail "README.md: no quick-start Rust block"
+# A new user names serde and the zerocodec crates, nothing else: rkyv comes with zerocodec.
+if grep -Eq '^rkyv *=' <<<"$quick_toml"; then
+  fail "README.md: the quick start needs no rkyv dependency of its own (zerocodec::rkyv)"
+fi
 
 # The rpc example's dependencies: the quick start's, with the README's rpc lines replacing
 # the lines of the dependencies they name.
@@ -106,14 +113,14 @@ rpc_deps=$(
 )
 
 app=$scratch/app
-mkdir -p "$app/quickstart/src" "$app/rpc/src"
+mkdir -p "$app/quickstart/src" "$app/tasks/src" "$app/rpc/src"
 patches=""
 for crate in "${crates[@]}"; do
   patches+="$crate = { path = \"$scratch/$crate-$version\" }"$'\n'
 done
 cat >"$app/Cargo.toml" <<EOF
 [workspace]
-members = ["quickstart", "rpc"]
+members = ["quickstart", "tasks", "rpc"]
 resolver = "3"
 
 # The packaged crates stand in for their crates.io releases.
@@ -124,14 +131,19 @@ package_manifest() {
   printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2024"\npublish = false\n\n%s\n' "$1" "$2"
 }
 package_manifest readme-quickstart "$quick_toml" >"$app/quickstart/Cargo.toml"
+package_manifest readme-tasks "$quick_toml" >"$app/tasks/Cargo.toml"
 package_manifest readme-rpc "$rpc_deps" >"$app/rpc/Cargo.toml"
 printf '%s\n' "$quick_rs" >"$app/quickstart/src/main.rs"
+cp examples/tasks.rs "$app/tasks/src/main.rs"
 cp examples/rpc/main.rs "$app/rpc/src/main.rs"
 cp examples/rpc/service.rs "$app/rpc/src/service.rs"
 
 echo "== the README's quick start, built from the packages (scratch crate in $app)"
 sed 's/^/    /' "$app/quickstart/Cargo.toml"
 (cd "$app" && CARGO_TARGET_DIR="$check_dir" cargo run -p readme-quickstart)
+
+echo "== the everyday tasks (examples/tasks.rs) with the quick start's dependencies, from the packages"
+(cd "$app" && CARGO_TARGET_DIR="$check_dir" cargo run -p readme-tasks)
 
 echo "== the rpc example with the README's dependency lines, built from the packages"
 sed 's/^/    /' "$app/rpc/Cargo.toml"
@@ -142,4 +154,4 @@ if grep -q '\[\[patch.unused\]\]' "$app/Cargo.lock"; then
   fail "a packaged crate was not used by the scratch crates"
 fi
 
-echo "ci/package.sh: ${crates[*]} package, verify and build the README's quick start ($((SECONDS - start)) s)"
+echo "ci/package.sh: ${crates[*]} package, verify and build the README's quick start, the everyday tasks and the rpc example ($((SECONDS - start)) s)"

@@ -2,18 +2,12 @@
 //!
 //! Run with `cargo run --release --example quickstart`.
 
-use zerocodec::Codec;
+use zerocodec::prelude::*;
 use zerocodec_codecs::{JsonCodec, RkyvCodec};
 
-#[derive(
-    Debug,
-    PartialEq,
-    serde::Serialize,
-    serde::Deserialize,
-    rkyv::Archive,
-    rkyv::Serialize,
-    rkyv::Deserialize,
-)]
+// One line for serde, rkyv (through `zerocodec::rkyv`) and `zerocodec::Message`.
+#[zerocodec::message]
+#[derive(Debug, PartialEq)]
 struct ChatMessage {
     id: String,
     content: String,
@@ -31,18 +25,17 @@ fn main() -> Result<(), zerocodec::Error> {
         room_id: "general".into(),
     };
 
-    // JSON, for interop and debugging.
-    let json = JsonCodec.encode(&msg)?;
-    let from_json = JsonCodec.decode::<ChatMessage>(&json)?;
-    assert_eq!(from_json, msg);
+    // JSON, for interop and debugging. The codec's type comes from what it encodes.
+    let json = JsonCodec::new();
+    let text = json.encode(&msg)?;
+    assert_eq!(json.decode(&text)?, msg);
 
     // rkyv: the encoding *is* the in-memory layout, so reading it is validation plus a cast.
     let rkyv = RkyvCodec::new();
     let bytes = rkyv.encode(&msg)?;
-    let view = rkyv.access::<ChatMessage>(&bytes)?; // &ArchivedChatMessage, borrows `bytes`
+    let view = rkyv.access(&bytes)?; // &ArchivedChatMessage, borrows `bytes`
     assert_eq!(view.content, "hello, zero-copy world");
-    let owned = rkyv.decode::<ChatMessage>(&bytes)?; // a full deserialization, when needed
-    assert_eq!(owned, msg);
+    assert_eq!(rkyv.decode(&bytes)?, msg); // a full deserialization, when needed
 
     // Hot path: append into a buffer you reuse, so a warm encode allocates nothing.
     let mut buf = Vec::with_capacity(256);
@@ -50,11 +43,12 @@ fn main() -> Result<(), zerocodec::Error> {
         buf.clear();
         rkyv.encode_into(&msg, &mut buf)?;
     }
+    assert_eq!(buf, bytes);
 
     println!(
         "json: {} bytes, {}",
-        json.len(),
-        String::from_utf8_lossy(&json)
+        text.len(),
+        String::from_utf8_lossy(&text)
     );
     println!(
         "rkyv: {} bytes, read in place: sender={}",

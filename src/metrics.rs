@@ -290,9 +290,9 @@ impl fmt::Display for MetricsSnapshot {
 
 /// Wraps any codec and counts its messages, bytes and errors in a shared [`Metrics`].
 ///
-/// The wrapper is transparent on the wire: it forwards every call, including the
-/// compression hooks, so `Metered<C>` writes exactly what `C` writes. (The hybrid codec
-/// counts itself, including fallbacks; wrap it only with metrics of its own.)
+/// The wrapper is transparent on the wire: it forwards every call, so `Metered<C>` writes
+/// exactly what `C` writes, and reads through `C`'s own paths. (The hybrid codec counts what
+/// only it does, fallbacks and legacy reads, in counters of its own.)
 #[derive(Debug, Clone)]
 pub struct Metered<C> {
     inner: C,

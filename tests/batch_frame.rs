@@ -33,7 +33,8 @@ fn a_batch_round_trips_as_one_frame() {
     let (msgs, batch) = batch(2000);
     for checksum in [false, true] {
         let codec = BatchCodec::<ChatMessage>::new().with_checksum(checksum);
-        assert_eq!(codec.codec_id(), CodecId::BATCH);
+        // The codec writes a frame; the frame's payload is a batch.
+        assert_eq!(codec.codec_id(), CodecId::FRAME);
         assert_eq!(codec.content_type(), BATCH_CONTENT_TYPE);
         let frame = codec.encode(&batch).unwrap();
         let header = FrameHeader::parse(&frame).unwrap();

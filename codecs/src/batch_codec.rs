@@ -154,8 +154,10 @@ impl<T: Message> BatchCodec<T> {
 impl<T> Codec for BatchCodec<T> {
     type Item = Batch<T>;
 
+    /// [`CodecId::FRAME`]: what this codec writes is a frame (whose payload is a batch,
+    /// [`CodecId::BATCH`]).
     fn codec_id(&self) -> CodecId {
-        CodecId::BATCH
+        CodecId::FRAME
     }
 
     fn content_type(&self) -> &'static str {

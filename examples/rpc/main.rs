@@ -51,6 +51,8 @@ async fn demo() -> Result<(), AnyError> {
     modern?;
     legacy?;
     let stats = &server.stats;
+    // Each request was answered in the format it arrived in.
+    assert_eq!(stats.legacy_requests.load(Ordering::Relaxed), 2000);
     println!(
         "server answered {} requests ({} from the legacy JSON client) on {} connections",
         stats.requests.load(Ordering::Relaxed),

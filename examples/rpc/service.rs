@@ -70,8 +70,10 @@ pub(crate) enum Response {
 ///
 /// The report's recommendation for small messages: compressing a chat-sized message costs
 /// more than it saves on a fast link (plain zstd takes microseconds per message and barely
-/// shrinks it). For large or repetitive messages, or slow links, wrap the codec in
-/// `Compressed<_, ZstdDict>` with a dictionary trained on the payloads.
+/// shrinks it). For large or repetitive messages, or slow links, turn compression on with
+/// `.with_compression(Compression::zstd_dict(dictionary, level)?)`, a dictionary trained on
+/// the payloads; readers need no change (every reader reads every algorithm, and dictionaries
+/// from its own compression or its `with_dictionaries` registry).
 pub(crate) type Stack<T> = HybridCodec<T>;
 
 /// The modern stack for `T`.
@@ -94,19 +96,40 @@ pub(crate) enum Flavor {
 /// The server's codec: requests in as zero-copy views tagged with their flavor, responses out
 /// in that flavor.
 pub(crate) struct ServerCodec {
-    requests: ArchivedFrameDecoder<Stack<Request>, Request>,
-    modern: FrameEncoder<Stack<Response>, Response>,
-    legacy: FrameEncoder<JsonCodec, Response>,
+    requests: ArchivedFrameDecoder<Stack<Request>>,
+    modern: FrameEncoder<Stack<Response>>,
+    legacy: FrameEncoder<JsonCodec<Response>>,
+    /// The flavor of the request being read, once its first payload byte has been seen.
+    flavor: Option<Flavor>,
 }
 
 impl ServerCodec {
     /// A codec with [`MAX_FRAME_LEN`] in both directions.
     pub(crate) fn new() -> Self {
         Self {
-            requests: ArchivedFrameDecoder::new(stack()).max_frame_len(MAX_FRAME_LEN),
-            modern: FrameEncoder::new(stack()).max_frame_len(MAX_FRAME_LEN),
-            legacy: FrameEncoder::new(JsonCodec).max_frame_len(MAX_FRAME_LEN),
+            requests: ArchivedFrameDecoder::with_max_frame_len(stack(), MAX_FRAME_LEN),
+            modern: FrameEncoder::with_max_frame_len(stack(), MAX_FRAME_LEN),
+            legacy: FrameEncoder::with_max_frame_len(JsonCodec::new(), MAX_FRAME_LEN),
+            flavor: None,
         }
+    }
+
+    /// The flavor of the request starting at the front of `src`, or `None` until its first
+    /// payload byte has arrived.
+    fn peek_flavor(&self, src: &[u8]) -> Option<Flavor> {
+        // The first payload byte tells a frame from legacy JSON with certainty.
+        if let Some(&first) = src.get(LENGTH_PREFIX_LEN) {
+            return Some(if frame::is_frame(&[first]) {
+                Flavor::Frame
+            } else {
+                Flavor::LegacyJson
+            });
+        }
+        let prefix = src.get(..LENGTH_PREFIX_LEN)?;
+        let len = u32::from_be_bytes(prefix.try_into().expect("4 bytes")) as usize;
+        // An empty payload is no frame; an oversized one is refused by the frame decoder as
+        // soon as it reads the prefix. Either way there is no payload byte to wait for.
+        (len == 0 || len > self.requests.max_frame_len()).then_some(Flavor::LegacyJson)
     }
 }
 
@@ -115,19 +138,34 @@ impl Decoder for ServerCodec {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>> {
-        // The first payload byte tells a frame from legacy JSON with certainty.
-        let flavor = match src.get(LENGTH_PREFIX_LEN..) {
-            Some(payload) if frame::is_frame(payload) => Flavor::Frame,
-            _ => Flavor::LegacyJson,
-        };
-        Ok(self.requests.decode(src)?.map(|request| (flavor, request)))
+        if self.flavor.is_none() {
+            // At a request boundary: look at the payload's first byte before the frame
+            // decoder takes the length prefix off `src`.
+            match self.peek_flavor(src) {
+                Some(flavor) => self.flavor = Some(flavor),
+                None => return Ok(None),
+            }
+        }
+        match self.requests.decode(src)? {
+            Some(request) => Ok(self.flavor.take().map(|flavor| (flavor, request))),
+            None => Ok(None),
+        }
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>> {
-        match self.decode(src)? {
-            Some(item) => Ok(Some(item)),
-            // The peer hung up mid-frame: `Incomplete`, from the frame decoder.
-            None => Ok(self.requests.decode_eof(src)?.map(|r| (Flavor::Frame, r))),
+        if let Some(item) = self.decode(src)? {
+            return Ok(Some(item));
+        }
+        if self.flavor.is_none() && src.is_empty() {
+            return Ok(None); // the stream ended between requests
+        }
+        // The peer hung up inside a request: `Incomplete`.
+        match self.requests.decode_eof(src)? {
+            Some(request) => Ok(Some((self.flavor.take().unwrap_or(Flavor::Frame), request))),
+            None => Err(Error::new(
+                ErrorKind::Incomplete,
+                "the client hung up inside a request",
+            )),
         }
     }
 }
@@ -273,9 +311,9 @@ pub(crate) trait Call {
 
 /// The client's codec: requests out and responses in, both on the modern stack.
 pub(crate) type ClientCodec =
-    FrameCodec<FrameDecoder<Stack<Response>, Response>, FrameEncoder<Stack<Request>, Request>>;
+    FrameCodec<FrameDecoder<Stack<Response>>, FrameEncoder<Stack<Request>>>;
 
-/// A modern client: compressed hybrid frames both ways.
+/// A modern client: hybrid frames both ways.
 pub(crate) struct Client {
     framed: Framed<TcpStream, ClientCodec>,
 }
@@ -290,8 +328,8 @@ impl Client {
         let socket = TcpStream::connect(addr).await?;
         socket.set_nodelay(true)?;
         let codec = FrameCodec::new(
-            FrameDecoder::new(stack()).max_frame_len(MAX_FRAME_LEN),
-            FrameEncoder::new(stack()).max_frame_len(MAX_FRAME_LEN),
+            FrameDecoder::with_max_frame_len(stack(), MAX_FRAME_LEN),
+            FrameEncoder::with_max_frame_len(stack(), MAX_FRAME_LEN),
         );
         Ok(Self {
             framed: Framed::new(socket, codec),

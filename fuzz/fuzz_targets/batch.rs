@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zerocodec::batch::BatchRef;
 use zerocodec::rkyv::util::AlignedVec;
+use zerocodec_codecs::BatchRef;
 use zerocodec_datasets::ChatMessage;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,24 +4,25 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use zerocodec::Codec;
-use zerocodec_codecs::{Compressed, JsonCodec, ZstdDict, ZstdDictionary};
+use zerocodec::prelude::*;
+use zerocodec_codecs::{Compressed, Compression, JsonCodec, ZstdDictionary};
 use zerocodec_datasets::ChatMessage;
 use zerocodec_datasets::messages::chat_messages;
 
-fn codec() -> &'static Compressed<JsonCodec, ZstdDict> {
-    static CODEC: OnceLock<Compressed<JsonCodec, ZstdDict>> = OnceLock::new();
+fn codec() -> &'static Compressed<JsonCodec<ChatMessage>> {
+    static CODEC: OnceLock<Compressed<JsonCodec<ChatMessage>>> = OnceLock::new();
     CODEC.get_or_init(|| {
+        let json = JsonCodec::new();
         let samples = chat_messages(0xD1C7, 500);
-        let dict = ZstdDictionary::train_with(&JsonCodec, &samples, 4096).unwrap();
-        Compressed::new(JsonCodec, ZstdDict::new(dict, 3).unwrap())
+        let dict = ZstdDictionary::train_with(&json, &samples, 4096).unwrap();
+        Compressed::new(json, Compression::zstd_dict(dict, 3).unwrap())
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let codec = codec();
-    if let Ok(msg) = Codec::<ChatMessage>::decode(codec, data) {
+    if let Ok(msg) = codec.decode(data) {
         let again = codec.encode(&msg).unwrap();
-        assert_eq!(Codec::<ChatMessage>::decode(codec, &again).unwrap(), msg);
+        assert_eq!(codec.decode(&again).unwrap(), msg);
     }
 });

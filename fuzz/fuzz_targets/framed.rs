@@ -15,14 +15,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let chunk = 1 + chunk as usize % 17;
-    let mut owned = FrameDecoder::<_, ChatMessage>::new(RkyvCodec::new()).max_frame_len(MAX);
-    let mut json = FrameDecoder::<_, ChatMessage>::new(JsonCodec).max_frame_len(MAX);
+    let mut owned = FrameDecoder::with_max_frame_len(RkyvCodec::<ChatMessage>::new(), MAX);
+    let mut json = FrameDecoder::with_max_frame_len(JsonCodec::<ChatMessage>::new(), MAX);
     let mut archived =
-        ArchivedFrameDecoder::<_, ChatMessage>::new(RkyvCodec::new()).max_frame_len(MAX);
+        ArchivedFrameDecoder::with_max_frame_len(RkyvCodec::<ChatMessage>::new(), MAX);
     let (mut a, mut b, mut c) = (BytesMut::new(), BytesMut::new(), BytesMut::new());
     let (mut a_ok, mut b_ok, mut c_ok) = (true, true, true);
     for part in stream.chunks(chunk) {
-        for (buf, ok) in [(&mut a, &mut a_ok), (&mut b, &mut b_ok), (&mut c, &mut c_ok)] {
+        for (buf, ok) in [
+            (&mut a, &mut a_ok),
+            (&mut b, &mut b_ok),
+            (&mut c, &mut c_ok),
+        ] {
             if *ok {
                 buf.extend_from_slice(part);
             }

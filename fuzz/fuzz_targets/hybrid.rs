@@ -1,6 +1,8 @@
-//! HybridCodec on arbitrary bytes: decode, access (aligned and not) and access_owned, raw and
-//! through Compressed<HybridCodec<_>, X> with lz4, zstd and a zstd dictionary. Any input gives
-//! Ok or a typed error; whatever decodes agrees with access and re-encodes to the same value.
+//! HybridCodec on arbitrary bytes: decode, access (aligned and not) and access_owned, with
+//! compression off and with lz4, zstd and a zstd dictionary (a plain reader reads them all),
+//! and through `Compressed<HybridCodec<_>>` (a hybrid frame nested in a compressed frame). Any
+//! input gives Ok or a typed error; whatever decodes agrees with access and re-encodes to the
+//! same value.
 //!
 //! The message types mirror the golden-frame types of `tests/golden/` (same fields, same
 //! hand-fixed fingerprints), so the golden frames in `fuzz/seeds/hybrid/` decode as seeds.
@@ -12,10 +14,11 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use serde::{Deserialize, Serialize};
 use zerocodec::bytes::Bytes;
+use zerocodec::prelude::*;
 use zerocodec::rkyv::util::AlignedVec;
-use zerocodec::{Codec, Message, Result, Transform, ZeroCopyCodec};
+use zerocodec::{Message, Result};
 use zerocodec_codecs::{
-    AsJson, Compressed, HybridCodec, HybridMessage, Lz4, Policy, Zstd, ZstdDict, ZstdDictionary,
+    AsJson, Compressed, Compression, HybridCodec, HybridMessage, Policy, RkyvCodec, ZstdDictionary,
 };
 
 #[derive(
@@ -70,8 +73,9 @@ fn policy() -> Policy {
     Policy::new().with_max_decompressed_len(LIMIT)
 }
 
-fn dict() -> &'static ZstdDict {
-    static DICT: OnceLock<ZstdDict> = OnceLock::new();
+/// zstd with a dictionary trained on chat payloads (rkyv archives, what a frame compresses).
+fn dict() -> &'static Compression {
+    static DICT: OnceLock<Compression> = OnceLock::new();
     DICT.get_or_init(|| {
         let samples: Vec<Chat> = zerocodec_datasets::messages::chat_messages(0x4B1D, 300)
             .into_iter()
@@ -83,11 +87,9 @@ fn dict() -> &'static ZstdDict {
                 room_id: m.room_id,
             })
             .collect();
-        let dict = ZstdDictionary::train_with(&HybridCodec::<Chat>::compact(), &samples, 2048)
+        let dict = ZstdDictionary::train_with(&RkyvCodec::<Chat>::new(), &samples, 2048)
             .expect("dictionary trains");
-        ZstdDict::new(dict, 3)
-            .expect("dictionary loads")
-            .with_policy(policy())
+        Compression::zstd_dict(dict, 3).expect("dictionary loads")
     })
 }
 
@@ -102,8 +104,12 @@ fn agree<T: PartialEq + Debug>(decoded: &Result<T>, owned: Result<T>, what: &str
     }
 }
 
-/// The raw hybrid codec: decode, access and access_owned agree, and decoded values round-trip.
-fn raw<T: HybridMessage + PartialEq + Debug>(codec: &HybridCodec<T>, data: &[u8], aligned: &[u8]) {
+/// A hybrid codec: decode, access and access_owned agree, and decoded values round-trip.
+fn hybrid<T: HybridMessage + PartialEq + Debug>(
+    codec: &HybridCodec<T>,
+    data: &[u8],
+    aligned: &[u8],
+) {
     let decoded = codec.decode(data);
     // Borrowed access needs alignment; an unaligned slice must be rejected, never read.
     let _ = codec.access(data);
@@ -126,20 +132,28 @@ fn raw<T: HybridMessage + PartialEq + Debug>(codec: &HybridCodec<T>, data: &[u8]
     }
 }
 
-/// A compressed hybrid stack: decode and access_owned agree; decoded values round-trip.
-fn compressed<T, X>(codec: &Compressed<HybridCodec<T>, X>, data: &[u8])
-where
-    T: HybridMessage + PartialEq + Debug,
-    X: Transform,
-{
-    let decoded = Codec::<T>::decode(codec, data);
-    if let Ok(archive) = ZeroCopyCodec::<T>::access_owned(codec, Bytes::copy_from_slice(data)) {
+/// A hybrid frame nested in a compressed frame: decode, access (raw outer frames only) and
+/// access_owned agree; decoded values round-trip.
+fn nested<T: HybridMessage + PartialEq + Debug>(
+    codec: &Compressed<HybridCodec<T>>,
+    data: &[u8],
+    aligned: &[u8],
+) {
+    let decoded = codec.decode(data);
+    if let Ok(view) = codec.access(aligned) {
+        agree(
+            &decoded,
+            zerocodec::archive::deserialize_archived::<T>(view),
+            "access",
+        );
+    }
+    if let Ok(archive) = codec.access_owned(Bytes::copy_from_slice(data)) {
         agree(&decoded, archive.deserialize(), "access_owned");
     }
     if let Ok(value) = decoded {
         let again = codec.encode(&value).expect("a decoded value encodes");
         assert_eq!(
-            Codec::<T>::decode(codec, &again).expect("re-encoded frame decodes"),
+            codec.decode(&again).expect("re-encoded frame decodes"),
             value
         );
     }
@@ -149,31 +163,37 @@ fuzz_target!(|data: &[u8]| {
     let mut aligned = AlignedVec::<16>::with_capacity(data.len());
     aligned.extend_from_slice(data);
 
-    raw(&HybridCodec::<Chat>::new(), data, &aligned);
-    raw(
+    hybrid(&HybridCodec::<Chat>::new(), data, &aligned);
+    hybrid(
         &HybridCodec::<Chat>::compact().with_legacy_json(false),
         data,
         &aligned,
     );
-    raw(
+    hybrid(
         &HybridCodec::<Rpc>::new().with_checksum(true),
         data,
         &aligned,
     );
 
-    let chat = HybridCodec::<Chat>::new();
-    compressed(
-        &Compressed::new(chat.clone(), Lz4::new().with_policy(policy())),
+    for compression in [Compression::Lz4, Compression::Zstd(3), dict().clone()] {
+        hybrid(
+            &HybridCodec::<Chat>::new()
+                .with_compression(compression)
+                .with_policy(policy()),
+            data,
+            &aligned,
+        );
+    }
+    hybrid(
+        &HybridCodec::<Rpc>::new()
+            .with_compression(Compression::Zstd(1))
+            .with_policy(policy()),
         data,
+        &aligned,
     );
-    compressed(
-        &Compressed::new(chat.clone(), Zstd::new(3).with_policy(policy())),
+    nested(
+        &Compressed::new(HybridCodec::<Chat>::new(), Compression::Zstd(3)).with_policy(policy()),
         data,
-    );
-    compressed(&Compressed::new(chat, dict().clone()), data);
-    let rpc = HybridCodec::<Rpc>::new();
-    compressed(
-        &Compressed::new(rpc, Zstd::new(1).with_policy(policy())),
-        data,
+        &aligned,
     );
 });

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zerocodec::Codec;
+use zerocodec::prelude::*;
 use zerocodec_codecs::JsonCodec;
 use zerocodec_datasets::{ChatMessage, RpcRequest};
 
@@ -10,9 +10,10 @@ fn check<T>(data: &[u8])
 where
     T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    if let Ok(value) = Codec::<T>::decode(&JsonCodec, data) {
-        let again = JsonCodec.encode(&value).expect("a decoded value re-encodes");
-        let back: T = Codec::<T>::decode(&JsonCodec, &again).expect("a re-encoding decodes");
+    let codec = JsonCodec::<T>::new();
+    if let Ok(value) = codec.decode(data) {
+        let again = codec.encode(&value).expect("a decoded value re-encodes");
+        let back = codec.decode(&again).expect("a re-encoding decodes");
         assert_eq!(back, value);
     }
 }

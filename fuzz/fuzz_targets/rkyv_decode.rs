@@ -5,7 +5,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use zerocodec::Codec;
+use zerocodec::prelude::*;
 use zerocodec_codecs::RkyvCodec;
 use zerocodec_datasets::{ChatMessage, RpcRequest};
 
@@ -16,12 +16,13 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = vec![0u8; (offset % 16) as usize];
     buf.extend_from_slice(rest);
     let input = &buf[(offset % 16) as usize..];
-    let codec = RkyvCodec::new();
-    if let Ok(msg) = Codec::<ChatMessage>::decode(&codec, input) {
-        let again = codec.encode(&msg).unwrap();
-        assert_eq!(codec.decode::<ChatMessage>(&again).unwrap(), msg);
+    let chat = RkyvCodec::<ChatMessage>::new();
+    if let Ok(msg) = chat.decode(input) {
+        let again = chat.encode(&msg).unwrap();
+        assert_eq!(chat.decode(&again).unwrap(), msg);
     }
-    if let Ok(req) = Codec::<RpcRequest>::decode(&codec, input) {
-        common::reencodes(&codec, &req);
+    let rpc = RkyvCodec::<RpcRequest>::new();
+    if let Ok(req) = rpc.decode(input) {
+        common::reencodes(&rpc, &req);
     }
 });

@@ -1,6 +1,7 @@
 //! What the rkyv targets check after a successful decode: that the value re-encodes.
 
-use zerocodec::{Codec, ErrorKind};
+use zerocodec::ErrorKind;
+use zerocodec::prelude::*;
 use zerocodec_codecs::{HybridCodec, MAX_ENCODE_DEPTH, RkyvCodec};
 use zerocodec_datasets::RpcRequest;
 
@@ -10,9 +11,9 @@ use zerocodec_datasets::RpcRequest;
 /// a request), which is more than this writer encodes ([`MAX_ENCODE_DEPTH`], 100): an archive
 /// from another writer may hold such a value. rkyv then refuses it with a typed `Encode`
 /// error, and the hybrid codec carries it as JSON, whose reader accepts it.
-pub fn reencodes(codec: &RkyvCodec, req: &RpcRequest) {
+pub fn reencodes(codec: &RkyvCodec<RpcRequest>, req: &RpcRequest) {
     match codec.encode(req) {
-        Ok(again) => assert_eq!(Codec::<RpcRequest>::decode(codec, &again).unwrap(), *req),
+        Ok(again) => assert_eq!(codec.decode(&again).unwrap(), *req),
         Err(err) => {
             assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
             assert!(nesting(&req.params) > MAX_ENCODE_DEPTH, "{err}");
