@@ -117,7 +117,8 @@ rpc_deps=$(
 app=$scratch/app
 mkdir -p "$app/quickstart/src" "$app/tasks/src" "$app/rpc/src"
 patches=""
-for crate in "${crates[@]}"; do
+# The crates the scratch crates use (zerocodec-axum is checked by `cargo package` above).
+for crate in zerocodec-derive zerocodec zerocodec-codecs; do
   patches+="$crate = { path = \"$scratch/$crate-$version\" }"$'\n'
 done
 cat >"$app/Cargo.toml" <<EOF

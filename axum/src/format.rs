@@ -37,7 +37,7 @@ pub enum Format {
 impl Format {
     /// Every format, in the order a tie between them is broken when nothing else decides
     /// (JSON first: any client reads it).
-    pub const ALL: [Format; 2] = [Format::Json, Format::Frame];
+    pub(crate) const ALL: [Format; 2] = [Format::Json, Format::Frame];
 
     /// The media type this format's responses are labelled with.
     pub const fn media_type(self) -> &'static str {

@@ -82,7 +82,12 @@ impl ResponseFormat {
         };
         let best = qualities.iter().copied().max().unwrap_or(0);
         if best == 0 {
-            let accept = headers.get_all(ACCEPT).iter().map(shown).collect();
+            let accept = headers
+                .get_all(ACCEPT)
+                .iter()
+                .take(MAX_ACCEPT_SHOWN)
+                .map(shown)
+                .collect();
             return Err(NotAcceptable::new(accept));
         }
         let winner = if qualities[index(fallback)] == best {
@@ -94,11 +99,6 @@ impl ResponseFormat {
                 .unwrap_or(fallback)
         };
         Ok(Self(winner))
-    }
-
-    /// A response format chosen by the server, not negotiated.
-    pub const fn new(format: Format) -> Self {
-        Self(format)
     }
 
     /// The negotiated format.
@@ -136,6 +136,9 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for ResponseFormat {
         Ok(Self::negotiate(&parts.headers).ok())
     }
 }
+
+/// How many `Accept` headers a 406 repeats.
+const MAX_ACCEPT_SHOWN: usize = 8;
 
 fn index(format: Format) -> usize {
     match format {

@@ -137,7 +137,7 @@ impl NotAcceptable {
         Self { accept }
     }
 
-    /// The `Accept` header values found (printable ASCII, shortened).
+    /// The `Accept` header values found (printable ASCII, shortened; the first 8).
     pub fn accept(&self) -> &[String] {
         &self.accept
     }
