@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packaging check for the published crates (zerocodec-derive, zerocodec, zerocodec-codecs):
+# Packaging check for the published crates (zerocodec-derive, zerocodec, zerocodec-codecs,
+# zerocodec-axum):
 #
 # 1. `cargo package` packages each crate in dependency order and verifies it by building it
 #    from its .crate, the unpublished siblings served from cargo's local staging registry, and
@@ -21,8 +22,9 @@ cd "$(dirname "$0")/.."
 root=$PWD
 start=$SECONDS
 
-# Dependency order: zerocodec re-exports zerocodec-derive, zerocodec-codecs depends on zerocodec.
-crates=(zerocodec-derive zerocodec zerocodec-codecs)
+# Dependency order: zerocodec re-exports zerocodec-derive, zerocodec-codecs depends on zerocodec,
+# zerocodec-axum on both.
+crates=(zerocodec-derive zerocodec zerocodec-codecs zerocodec-axum)
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 target_dir=${CARGO_TARGET_DIR:-target}
 case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
@@ -115,7 +117,8 @@ rpc_deps=$(
 app=$scratch/app
 mkdir -p "$app/quickstart/src" "$app/tasks/src" "$app/rpc/src"
 patches=""
-for crate in "${crates[@]}"; do
+# The crates the scratch crates use (zerocodec-axum is checked by `cargo package` above).
+for crate in zerocodec-derive zerocodec zerocodec-codecs; do
   patches+="$crate = { path = \"$scratch/$crate-$version\" }"$'\n'
 done
 cat >"$app/Cargo.toml" <<EOF

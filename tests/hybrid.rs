@@ -270,7 +270,7 @@ fn header_sizes_are_16_or_32_and_payload_is_the_raw_encoding() {
 fn codec_metadata() {
     let codec = HybridCodec::<ChatMessage>::new();
     assert_eq!(codec.codec_id(), CodecId::FRAME);
-    assert_eq!(codec.content_type(), "application/x-zerocodec-frame");
+    assert_eq!(codec.content_type(), "application/vnd.zerocodec");
     assert_eq!(codec.primary(), Primary::Rkyv);
     assert!(codec.metrics().is_none());
     assert!(!codec.checksum());

@@ -53,8 +53,9 @@ pub struct BatchCodec<T> {
     _type: PhantomData<fn() -> T>,
 }
 
-/// The MIME type of a [`BatchCodec`] frame.
-pub const BATCH_CONTENT_TYPE: &str = "application/x-zerocodec-batch";
+/// The media type of a [`BatchCodec`] frame: `application/vnd.zerocodec.batch`, beside
+/// [`FRAME_CONTENT_TYPE`](crate::FRAME_CONTENT_TYPE).
+pub const BATCH_CONTENT_TYPE: &str = "application/vnd.zerocodec.batch";
 
 impl<T> BatchCodec<T> {
     /// A codec writing frames with the schema fingerprint and a CRC-32C checksum, stored raw.

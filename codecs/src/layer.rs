@@ -10,9 +10,10 @@ use zerocodec::{BufferPool, CodecId, EncodeBuf, Error, PooledBuf, Result};
 
 use crate::compress::Compressor;
 
-/// The MIME type of a zerocodec frame ([`HybridCodec`](crate::HybridCodec),
-/// [`Compressed`](crate::Compressed)).
-pub const FRAME_CONTENT_TYPE: &str = "application/x-zerocodec-frame";
+/// The media type of a zerocodec frame ([`HybridCodec`](crate::HybridCodec),
+/// [`Compressed`](crate::Compressed)): `application/vnd.zerocodec`, in the vendor tree of
+/// RFC 6838 (the `x-` prefix is deprecated by RFC 6648). docs/wire-format.md section 1.1.
+pub const FRAME_CONTENT_TYPE: &str = "application/vnd.zerocodec";
 
 /// A frame's payload, written by whichever codec it holds.
 pub(crate) trait Payload {
