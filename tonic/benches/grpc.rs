@@ -15,7 +15,10 @@
 //!   per call or message (counted on the server's socket: HTTP/2 framing and headers
 //!   included), and how many archived views shared tonic's buffer.
 //!
-//! Variants: ours raw, ours with a zstd dictionary (trained on the scenario's messages), ours
+//! Five rounds interleave the variants, so that load from elsewhere on a shared machine falls
+//! on all of them; rates are the median round's.
+//!
+//! Variants: ours raw (read as archived views, and read into owned values), ours with a zstd dictionary (trained on the scenario's messages), ours
 //! under tonic's zstd, prost raw, prost under tonic's zstd. Each variant gets a server and a
 //! client of its own. Messages are the workspace's seeded datasets; prost's messages hold the
 //! same fields.
@@ -269,6 +272,10 @@ service! {
         rpc post(archived ChatMessage) returns (Ack);
         rpc chats(StreamRequest) returns (stream archived ChatMessage);
         rpc logs(StreamRequest) returns (stream archived LogLine);
+        // The same calls, read into owned values.
+        rpc post_owned(ChatMessage) returns (Ack);
+        rpc chats_owned(StreamRequest) returns (stream ChatMessage);
+        rpc logs_owned(StreamRequest) returns (stream LogLine);
     }
 }
 
@@ -328,6 +335,26 @@ impl Bench for Ours {
             |d| &d.logs,
             LogLine::clone,
         )))
+    }
+
+    async fn post_owned(&self, request: Request<ChatMessage>) -> Result<Response<Ack>, Status> {
+        Ok(Response::new(Ack {
+            len: request.get_ref().content.len() as u64,
+        }))
+    }
+
+    async fn chats_owned(
+        &self,
+        request: Request<StreamRequest>,
+    ) -> Result<Response<BoxStream<ChatMessage>>, Status> {
+        self.chats(request).await
+    }
+
+    async fn logs_owned(
+        &self,
+        request: Request<StreamRequest>,
+    ) -> Result<Response<BoxStream<LogLine>>, Status> {
+        self.logs(request).await
     }
 }
 
@@ -512,23 +539,59 @@ async fn channel(addr: SocketAddr) -> Channel {
 
 // ---- measuring ------------------------------------------------------------------------------
 
-/// What one variant did in one scenario.
+/// What one variant did in one scenario, over all rounds.
+#[derive(Default)]
 struct Row {
     scenario: &'static str,
     variant: &'static str,
-    /// Calls (unary) or messages (streams) per second.
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
-    allocations: f64,
-    wire_bytes: f64,
+    /// Calls (unary) or messages (streams) per second, one per round.
+    rates: Vec<f64>,
+    latencies: Vec<Duration>,
+    moved: usize,
+    allocations: u64,
+    wire: u64,
+    /// Archived views that shared tonic's buffer, and that were copied; `None` for
+    /// variants that read no archived views.
     sharing: Option<(u64, u64)>,
+}
+
+impl Row {
+    fn add(&mut self, sample: Sample, sharing: Option<(u64, u64)>) {
+        self.rates
+            .push(sample.moved as f64 / sample.total.as_secs_f64());
+        self.latencies.extend(sample.latencies);
+        self.moved += sample.moved;
+        self.allocations += sample.allocations;
+        self.wire += sample.wire;
+        self.sharing = sharing.map(|(s, c)| {
+            let (s0, c0) = self.sharing.unwrap_or_default();
+            (s0 + s, c0 + c)
+        });
+    }
+
+    /// The median round's rate.
+    fn rate(&self) -> f64 {
+        let mut rates = self.rates.clone();
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    }
 }
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort_unstable();
     let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
     samples[i]
+}
+
+/// What the timed calls of one run did.
+struct Sample {
+    /// Messages moved (one per unary call).
+    moved: usize,
+    total: Duration,
+    /// Per call.
+    latencies: Vec<Duration>,
+    allocations: u64,
+    wire: u64,
 }
 
 /// Runs `call` `n` times after `warmup` untimed calls (and then `sharing.take()`, so only
@@ -539,7 +602,7 @@ async fn measure<F, Fut>(
     bytes: &AtomicU64,
     sharing: &Sharing,
     mut call: F,
-) -> (f64, Duration, Duration, f64, f64)
+) -> Sample
 where
     F: FnMut(usize) -> Fut,
     Fut: Future<Output = usize>,
@@ -548,7 +611,7 @@ where
         call(i).await;
     }
     sharing.take();
-    let mut samples = Vec::with_capacity(n);
+    let mut latencies = Vec::with_capacity(n);
     let bytes_before = bytes.load(Relaxed);
     let allocations_before = ALLOCATIONS.load(Relaxed);
     let start = Instant::now();
@@ -556,25 +619,21 @@ where
     for i in 0..n {
         let t = Instant::now();
         moved += call(i).await;
-        samples.push(t.elapsed());
+        latencies.push(t.elapsed());
     }
-    let total = start.elapsed();
-    let allocations = ALLOCATIONS.load(Relaxed) - allocations_before;
-    let wire = bytes.load(Relaxed) - bytes_before;
-    let p50 = percentile(&mut samples, 0.5);
-    let p99 = percentile(&mut samples, 0.99);
-    (
-        moved as f64 / total.as_secs_f64(),
-        p50,
-        p99,
-        allocations as f64 / moved as f64,
-        wire as f64 / moved as f64,
-    )
+    Sample {
+        moved,
+        total: start.elapsed(),
+        latencies,
+        allocations: ALLOCATIONS.load(Relaxed) - allocations_before,
+        wire: bytes.load(Relaxed) - bytes_before,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Variant {
     Ours,
+    OursOwned,
     OursDictionary,
     OursTonicZstd,
     Prost,
@@ -582,8 +641,9 @@ enum Variant {
 }
 
 impl Variant {
-    const ALL: [Variant; 5] = [
+    const ALL: [Variant; 6] = [
         Variant::Ours,
+        Variant::OursOwned,
         Variant::OursDictionary,
         Variant::OursTonicZstd,
         Variant::Prost,
@@ -592,7 +652,8 @@ impl Variant {
 
     fn name(self) -> &'static str {
         match self {
-            Variant::Ours => "zerocodec",
+            Variant::Ours => "zerocodec (archived)",
+            Variant::OursOwned => "zerocodec (owned)",
             Variant::OursDictionary => "zerocodec + dictionary",
             Variant::OursTonicZstd => "zerocodec + tonic zstd",
             Variant::Prost => "prost",
@@ -619,13 +680,23 @@ enum Scenario {
     Logs,
 }
 
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Unary => "unary post",
+            Scenario::Chats => "stream: chat",
+            Scenario::Logs => "stream: log",
+        }
+    }
+}
+
 async fn run(
     data: &Arc<Data>,
     scenario: Scenario,
     variant: Variant,
-    scale: usize,
+    (unary_n, stream_n): (usize, usize),
     stream_len: u32,
-) -> Row {
+) -> (Sample, Option<(u64, u64)>) {
     let sharing = Arc::new(Sharing::default());
     let tonic_zstd = matches!(variant, Variant::OursTonicZstd | Variant::ProstTonicZstd);
     let frames = match (variant, scenario) {
@@ -635,8 +706,9 @@ async fn run(
     };
     let ours = matches!(
         variant,
-        Variant::Ours | Variant::OursDictionary | Variant::OursTonicZstd
+        Variant::Ours | Variant::OursOwned | Variant::OursDictionary | Variant::OursTonicZstd
     );
+    let owned = variant == Variant::OursOwned;
     let mut builder = tonic::transport::Server::builder();
     let router = if ours {
         let mut server = BenchServer::new(Ours {
@@ -658,8 +730,7 @@ async fn run(
     };
     let (addr, bytes, task) = serve(router).await;
     let channel = channel(addr).await;
-    let (unary_n, stream_n) = (5_000 / scale, 20 / scale.min(4));
-    let (rate, p50, p99, allocations, wire_bytes) = if ours {
+    let sample = if ours {
         let mut client = BenchClient::new(channel).with_frames(frames);
         if tonic_zstd {
             client = client
@@ -674,7 +745,11 @@ async fn run(
                     let chat = data.chats[i % data.chats.len()].clone();
                     async move {
                         let expected = chat.content.len() as u64;
-                        let ack = client.post(chat).await.unwrap().into_inner();
+                        let ack = match owned {
+                            true => client.post_owned(chat).await,
+                            false => client.post(chat).await,
+                        };
+                        let ack = ack.unwrap().into_inner();
                         assert_eq!(ack.len, expected);
                         1
                     }
@@ -687,6 +762,12 @@ async fn run(
                     let sharing = client_sharing.clone();
                     async move {
                         let request = StreamRequest { count: stream_len };
+                        if owned {
+                            let stream = client.chats_owned(request).await.unwrap().into_inner();
+                            let n = drain(stream, |c: &ChatMessage| !c.content.is_empty()).await;
+                            assert_eq!(n, stream_len as usize);
+                            return n;
+                        }
                         let mut stream = client.chats(request).await.unwrap().into_inner();
                         let mut n = 0;
                         while let Some(chat) = stream.message().await.unwrap() {
@@ -706,6 +787,12 @@ async fn run(
                     let sharing = client_sharing.clone();
                     async move {
                         let request = StreamRequest { count: stream_len };
+                        if owned {
+                            let stream = client.logs_owned(request).await.unwrap().into_inner();
+                            let n = drain(stream, |l: &LogLine| !l.request.is_empty()).await;
+                            assert_eq!(n, stream_len as usize);
+                            return n;
+                        }
                         let mut stream = client.logs(request).await.unwrap().into_inner();
                         let mut n = 0;
                         while let Some(log) = stream.message().await.unwrap() {
@@ -778,20 +865,7 @@ async fn run(
     };
     task.abort();
     let (shared, copied) = sharing.take();
-    Row {
-        scenario: match scenario {
-            Scenario::Unary => "unary post",
-            Scenario::Chats => "stream: chat",
-            Scenario::Logs => "stream: log",
-        },
-        variant: variant.name(),
-        rate,
-        p50,
-        p99,
-        allocations,
-        wire_bytes,
-        sharing: ours.then_some((shared, copied)),
-    }
+    (sample, (ours && !owned).then_some((shared, copied)))
 }
 
 async fn drain<T>(mut stream: Streaming<T>, check: fn(&T) -> bool) -> usize {
@@ -933,44 +1007,69 @@ fn main() {
         .build()
         .unwrap();
     let stream_len = 10_000;
-    let mut rows = Vec::new();
-    for scenario in [Scenario::Unary, Scenario::Chats, Scenario::Logs] {
+    // Rounds interleave the variants, so that load from elsewhere on the machine falls on all
+    // of them; each figure is the median round's (latencies: over all rounds' calls).
+    let rounds = if quick { 1 } else { 5 };
+    let per_round = (1_000 / scale, 4 / scale.min(4) + usize::from(quick));
+    let scenarios = [Scenario::Unary, Scenario::Chats, Scenario::Logs];
+    let mut rows: Vec<Row> = Vec::new();
+    for scenario in scenarios {
         for variant in Variant::ALL {
-            rows.push(runtime.block_on(run(&data, scenario, variant, scale, stream_len)));
+            rows.push(Row {
+                scenario: scenario.name(),
+                variant: variant.name(),
+                ..Row::default()
+            });
+        }
+    }
+    for _ in 0..rounds {
+        let mut row = rows.iter_mut();
+        for scenario in scenarios {
+            for variant in Variant::ALL {
+                let (sample, sharing) =
+                    runtime.block_on(run(&data, scenario, variant, per_round, stream_len));
+                row.next().unwrap().add(sample, sharing);
+            }
         }
     }
     println!(
         "### Calls over tonic on 127.0.0.1 (client and server in one process, 2 worker threads)\n"
     );
     println!(
-        "Unary: {} sequential calls per variant; streams: {} calls of {stream_len} messages. \
-         Latency is per call (for a stream, the whole stream). Allocations and wire bytes are \
-         per call (unary) or per message (streams).\n",
-        5_000 / scale,
-        20 / scale.min(4)
+        "{rounds} rounds, the variants interleaved; per round and variant {} sequential unary \
+         calls, or {} calls of a {stream_len}-message stream. Rates are the median round's; \
+         latency is per call (for a stream, the whole stream) over all rounds; allocations \
+         and wire bytes are per call (unary) or per message (streams).\n",
+        per_round.0, per_round.1,
     );
     println!(
         "| scenario | variant | calls or messages/s | vs prost | p50 | p99 | allocations | bytes on the wire | archived views shared / copied |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    for row in &rows {
-        let prost = rows
+    let prost: Vec<(&str, f64)> = rows
+        .iter()
+        .filter(|r| r.variant == Variant::Prost.name())
+        .map(|r| (r.scenario, r.rate()))
+        .collect();
+    for row in &mut rows {
+        let vs_prost = prost
             .iter()
-            .find(|r| r.scenario == row.scenario && r.variant == "prost")
-            .map_or(f64::NAN, |r| r.rate);
+            .find(|(scenario, _)| *scenario == row.scenario)
+            .map_or(f64::NAN, |(_, rate)| row.rate() / rate);
+        let p50 = percentile(&mut row.latencies, 0.5);
+        let p99 = percentile(&mut row.latencies, 0.99);
         let sharing = row
             .sharing
             .map_or("–".to_string(), |(s, c)| format!("{s} / {c}"));
         println!(
-            "| {} | {} | {:.0} | {:.2}x | {:.1} µs | {:.1} µs | {:.1} | {:.1} | {sharing} |",
+            "| {} | {} | {:.0} | {vs_prost:.2}x | {:.1} µs | {:.1} µs | {:.1} | {:.1} | {sharing} |",
             row.scenario,
             row.variant,
-            row.rate,
-            row.rate / prost,
-            row.p50.as_secs_f64() * 1e6,
-            row.p99.as_secs_f64() * 1e6,
-            row.allocations,
-            row.wire_bytes,
+            row.rate(),
+            p50.as_secs_f64() * 1e6,
+            p99.as_secs_f64() * 1e6,
+            row.allocations as f64 / row.moved as f64,
+            row.wire as f64 / row.moved as f64,
         );
     }
 }
