@@ -1,0 +1,171 @@
+//! [`FrameOptions`]: the frame settings a service's codecs are built with, for every message
+//! type at once.
+
+use zerocodec::BufferPool;
+#[cfg(feature = "zstd")]
+use zerocodec_codecs::DictionaryRegistry;
+use zerocodec_codecs::{Compression, HybridCodec, Policy};
+
+use crate::codec::{Archived, ArchivedGrpcCodec, GrpcCodec, HybridGrpcCodec, Owned};
+
+/// How a service's messages are framed: compression (with a dictionary or not), the
+/// decompression limits, the dictionaries a reader knows, checksums, whether header-less
+/// legacy JSON is accepted, and the pool decompressed messages land in.
+///
+/// A [`HybridCodec`] is typed by its message, and a service has many; these are its options
+/// without the type. A server or client made by [`service!`](crate::service!) holds one
+/// (`with_frames`) and builds each call's codec from it; [`hybrid`](Self::hybrid) builds one
+/// by hand. Cloning is cheap (dictionaries and registries are shared).
+///
+/// # Which compression
+///
+/// zerocodec's compression lives in the frame and is chosen here: it is the one that can use
+/// a trained zstd dictionary (tonic declined custom algorithms), which is what makes small
+/// messages compress at all, and any zerocodec reader reads it whatever it was built with.
+/// tonic's own gzip and zstd (`send_compressed` / `accept_compressed`) compress the whole
+/// gRPC message and keep working beside it: reach for them for large messages to peers that
+/// negotiate `grpc-encoding` (they need no shared dictionary), and turn one of the two off
+/// when the other is on, since compressing twice costs time and saves nothing.
+///
+/// # Limits
+///
+/// tonic's `max_decoding_message_size` (4 MiB by default) bounds a message as it arrives,
+/// before tonic buffers it, and answers `OutOfRange`. The [`Policy`] here bounds what a
+/// zerocodec-compressed frame may decompress to (16 MiB, and at most 64 bytes per compressed
+/// byte, by default), checked before allocating, and answers `ResourceExhausted`. Keep both:
+/// tonic's sees the bytes on the wire, ours sees what they claim to become.
+///
+/// # Examples
+///
+/// ```
+/// use zerocodec_codecs::{Compression, Policy};
+/// use zerocodec_tonic::FrameOptions;
+///
+/// let frames = FrameOptions::new()
+///     .with_compression(Compression::Lz4)
+///     .with_policy(Policy::new().with_max_decompressed_len(1 << 20));
+/// ```
+#[derive(Debug, Clone)]
+pub struct FrameOptions {
+    compression: Compression,
+    policy: Policy,
+    #[cfg(feature = "zstd")]
+    dictionaries: Option<DictionaryRegistry>,
+    checksum: bool,
+    legacy_json: bool,
+    max_depth: Option<usize>,
+    pool: Option<BufferPool>,
+}
+
+impl Default for FrameOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FrameOptions {
+    /// [`HybridCodec::new`]'s settings: no compression, the default policy, no checksum,
+    /// fingerprints on, legacy JSON accepted.
+    pub fn new() -> Self {
+        Self {
+            compression: Compression::default(),
+            policy: Policy::new(),
+            #[cfg(feature = "zstd")]
+            dictionaries: None,
+            checksum: false,
+            legacy_json: true,
+            max_depth: None,
+            pool: None,
+        }
+    }
+
+    /// Compresses every frame written with `compression` ([`HybridCodec::with_compression`]).
+    #[must_use]
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// When compressing pays, and how large a decompressed frame may be
+    /// ([`HybridCodec::with_policy`]).
+    #[must_use]
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Reads frames compressed with the dictionaries in `registry` as well as the writer's own
+    /// ([`HybridCodec::with_dictionaries`]).
+    #[cfg(feature = "zstd")]
+    #[must_use]
+    pub fn with_dictionaries(mut self, registry: DictionaryRegistry) -> Self {
+        self.dictionaries = Some(registry);
+        self
+    }
+
+    /// Writes a CRC-32C in every frame ([`HybridCodec::with_checksum`]; HTTP/2 over TCP
+    /// already checks its bytes, so it is off by default).
+    #[must_use]
+    pub fn with_checksum(mut self, on: bool) -> Self {
+        self.checksum = on;
+        self
+    }
+
+    /// Accepts header-less legacy JSON messages (on by default;
+    /// [`HybridCodec::with_legacy_json`]).
+    #[must_use]
+    pub fn with_legacy_json(mut self, on: bool) -> Self {
+        self.legacy_json = on;
+        self
+    }
+
+    /// Caps how deeply nested an rkyv payload may be ([`HybridCodec::with_max_depth`]).
+    #[must_use]
+    pub fn with_max_depth(mut self, max_depth: usize) -> Self {
+        self.max_depth = Some(max_depth);
+        self
+    }
+
+    /// Decompresses and re-aligns messages into buffers from `pool`
+    /// ([`HybridCodec::with_pool`]).
+    #[must_use]
+    pub fn with_pool(mut self, pool: BufferPool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// The compression frames are written with.
+    pub fn compression(&self) -> &Compression {
+        &self.compression
+    }
+
+    /// The hybrid codec of `T` with these settings.
+    pub fn hybrid<T>(&self) -> HybridCodec<T> {
+        let mut codec = HybridCodec::new()
+            .with_compression(self.compression.clone())
+            .with_policy(self.policy)
+            .with_checksum(self.checksum)
+            .with_legacy_json(self.legacy_json);
+        #[cfg(feature = "zstd")]
+        if let Some(registry) = &self.dictionaries {
+            codec = codec.with_dictionaries(registry.clone());
+        }
+        if let Some(depth) = self.max_depth {
+            codec = codec.with_max_depth(depth);
+        }
+        if let Some(pool) = &self.pool {
+            codec = codec.with_pool(pool.clone());
+        }
+        codec
+    }
+
+    /// A codec that writes `E`s and reads `D`s into owned values.
+    pub fn codec<E, D>(&self) -> HybridGrpcCodec<E, D> {
+        GrpcCodec::new(self.hybrid(), Owned(self.hybrid()))
+    }
+
+    /// A codec that writes `E`s and reads `D`s as validated archived views.
+    pub fn archived_codec<E, D>(&self) -> ArchivedGrpcCodec<E, D> {
+        GrpcCodec::new(self.hybrid(), Archived(self.hybrid()))
+    }
+}
