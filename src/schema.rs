@@ -5,29 +5,6 @@
 //! *its* fields, down to the std types implemented here. So a change anywhere inside a
 //! message (two fields of a nested struct swapped, a `u32` widened three levels down) changes
 //! the outer fingerprint, and a reader refuses the frame instead of reading garbage.
-//!
-//! # How std types are fingerprinted
-//!
-//! Every fingerprint here is FNV-1a 64 ([`fnv1a_64`]) of `zerocodec-type/1 ` followed by the
-//! type's name as listed below, folded with [`combine_fingerprints`] with the fingerprint of
-//! each type argument in order (and, for arrays, the length as a `u64`):
-//!
-//! | types | name |
-//! |---|---|
-//! | `u8` .. `u128`, `usize`, `i8` .. `i128`, `isize`, `f32`, `f64`, `bool`, `char`, `()` | as written (`()` is `unit`) |
-//! | `NonZeroU8` .. `NonZeroI128` (`std::num`) | as written |
-//! | `String`, `str` | `String`, `str` |
-//! | `Box<T>`, `Arc<T>`, `Rc<T>`, `Option<T>`, `Vec<T>`, `VecDeque<T>`, `[T]` | `Box`, `Arc`, `Rc`, `Option`, `Vec`, `VecDeque`, `slice` |
-//! | `Result<T, E>` | `Result` |
-//! | `&T` (a message that is only written, as JSON) | `ref` |
-//! | `[T; N]` | `array`, then `T`, then `N` |
-//! | tuples of 1 to 12 elements | `tuple N`, then each element |
-//! | `HashMap<K, V, S>`, `BTreeMap<K, V>`, `HashSet<T, S>`, `BTreeSet<T>` | `HashMap`, `BTreeMap`, `HashSet`, `BTreeSet` (the hasher is not on the wire) |
-//! | `PhantomData<T>` | `PhantomData` (no bytes on the wire, whatever `T` is) |
-//! | `serde_json::Value` (feature `serde_json`) | `serde_json::Value` |
-//!
-//! Types whose archived layouts differ have different fingerprints even where their JSON is
-//! the same (`Vec<T>` and `[T; N]`, `HashMap` and `BTreeMap`, `Box<T>` and `T`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
@@ -44,10 +21,33 @@ use crate::message::{Message, combine_fingerprints, fnv1a_64};
 /// its fields' types included, recursively.
 ///
 /// `#[derive(Message)]` implements it (and sets [`Message::SCHEMA_FINGERPRINT`] to it); std
-/// types have it ([the table](self#how-std-types-are-fingerprinted) in the module docs says how
-/// each is computed). A field whose type has no `Schema` is a compile error; implement it for
-/// the type, or declare the field opaque with `#[message(opaque = "a name")]` (then only that
-/// name is hashed, and changing the name is how you say the field's shape changed).
+/// types have it ([below](#how-std-types-are-fingerprinted)). A field whose type has no
+/// `Schema` is a compile error; implement it for the type, or declare the field opaque with
+/// `#[message(opaque = "a name")]` (then only that name is hashed, and changing the name is
+/// how you say the field's shape changed).
+///
+/// # How std types are fingerprinted
+///
+/// Every fingerprint here is FNV-1a 64 ([`fnv1a_64`]) of `zerocodec-type/1 ` followed by the
+/// type's name as listed below, folded with [`combine_fingerprints`] with the fingerprint of
+/// each type argument in order (and, for arrays, the length as a `u64`):
+///
+/// | types | name |
+/// |---|---|
+/// | `u8` .. `u128`, `usize`, `i8` .. `i128`, `isize`, `f32`, `f64`, `bool`, `char`, `()` | as written (`()` is `unit`) |
+/// | `NonZeroU8` .. `NonZeroI128` (`std::num`) | as written |
+/// | `String`, `str` | `String`, `str` |
+/// | `Box<T>`, `Arc<T>`, `Rc<T>`, `Option<T>`, `Vec<T>`, `VecDeque<T>`, `[T]` | `Box`, `Arc`, `Rc`, `Option`, `Vec`, `VecDeque`, `slice` |
+/// | `Result<T, E>` | `Result` |
+/// | `&T` (a message that is only written, as JSON) | `ref` |
+/// | `[T; N]` | `array`, then `T`, then `N` |
+/// | tuples of 1 to 12 elements | `tuple N`, then each element |
+/// | `HashMap<K, V, S>`, `BTreeMap<K, V>`, `HashSet<T, S>`, `BTreeSet<T>` | `HashMap`, `BTreeMap`, `HashSet`, `BTreeSet` (the hasher is not on the wire) |
+/// | `PhantomData<T>` | `PhantomData` (no bytes on the wire, whatever `T` is) |
+/// | `serde_json::Value` (feature `serde_json`) | `serde_json::Value` |
+///
+/// Types whose archived layouts differ have different fingerprints even where their JSON is
+/// the same (`Vec<T>` and `[T; N]`, `HashMap` and `BTreeMap`, `Box<T>` and `T`).
 ///
 /// # Contract
 ///
