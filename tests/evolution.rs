@@ -588,3 +588,24 @@ proptest! {
         }
     }
 }
+
+// ---- examples/evolution.rs, run as tests, so the example cannot drift from what CI checks.
+
+#[path = "../examples/evolution.rs"]
+#[allow(dead_code, reason = "the example's `main` calls the same steps")]
+mod example;
+
+#[test]
+fn example_one_stream_one_reader() {
+    assert_eq!(example::one_stream().unwrap().len(), 3);
+}
+
+#[test]
+fn example_stored_batch_of_v1_read_by_v3() {
+    assert_eq!(example::stored_batch().unwrap().len(), 100);
+}
+
+#[test]
+fn example_rolling_deploy_with_a_pinned_writer() {
+    example::rolling_deploy().unwrap();
+}
