@@ -138,7 +138,10 @@ impl HybridSnapshot {
 /// (`UnknownVersion`), codec (`UnknownCodec`) or compression (`UnknownCompression`), lengths
 /// that overrun the input (`Incomplete`), a bad checksum (`ChecksumMismatch`), and a frame
 /// written for another type (`TypeMismatch`, naming the expected type and both fingerprints).
-/// Frames without a fingerprint are accepted for any type.
+/// Frames without a fingerprint are accepted for any type. A reader built with
+/// [`with_upgrades`](Self::with_upgrades) also reads frames of older versions of its type and
+/// upgrades them; [`write_as`](Self::write_as) pins a writer to an older version (schema
+/// evolution, `docs/evolution.md`).
 ///
 /// **Zero-copy**: [`access`](Access::access) borrows the archived payload of a raw rkyv frame
 /// (16-byte aligned whenever the frame is: the header of a raw payload is padded to 16 or 32
