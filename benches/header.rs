@@ -1,5 +1,6 @@
-//! The frame header's cost: writing and parsing it alone, and the hybrid codec against raw
-//! rkyv on one small message (ChatMessage).
+//! The frame header's cost: writing and parsing it alone, the hybrid codec against raw rkyv
+//! on one small message (ChatMessage), and what reading an older version of it costs
+//! (`chat/hybrid-upgrade/*`).
 //!
 //! Run with `cargo bench --bench header`. Groups are named `{dataset}/{codec}/{op}`; buffers
 //! are built outside the timed loops, and every codec's output is checked to round-trip before
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rkyv::util::AlignedVec;
 use zerocodec::CodecId;
+use zerocodec::bytes::Bytes;
 use zerocodec::frame::{self, Frame, FrameHeader};
 use zerocodec::prelude::*;
 use zerocodec_codecs::{HybridCodec, HybridMetrics, RkyvCodec};
@@ -237,5 +239,63 @@ fn interleaved_overhead(
     }
 }
 
-criterion_group!(benches, header_alone, chat_hybrid_vs_rkyv);
+/// `ChatMessage` before `room_id` was added: an older version the current type upgrades from.
+#[zerocodec::message(name = "ChatMessage", version = 1)]
+struct ChatMessageV1 {
+    id: String,
+    content: String,
+    timestamp: u64,
+    sender: String,
+}
+
+impl From<ChatMessageV1> for ChatMessage {
+    fn from(v1: ChatMessageV1) -> Self {
+        ChatMessage {
+            id: v1.id,
+            content: v1.content,
+            timestamp: v1.timestamp,
+            sender: v1.sender,
+            room_id: "room-general".into(),
+        }
+    }
+}
+
+/// Reading a frame of an older version (decoded as it, converted with `From`; for
+/// `access_owned`, archived again) against reading the current version, with one reader that
+/// upgrades from the older one.
+fn chat_upgrade(c: &mut Criterion) {
+    let msg = chat();
+    let old = ChatMessageV1 {
+        id: msg.id.clone(),
+        content: msg.content.clone(),
+        timestamp: msg.timestamp,
+        sender: msg.sender.clone(),
+    };
+    let reader = HybridCodec::<ChatMessage>::new().upgrade_from::<ChatMessageV1>();
+    let current = reader.encode(&msg).unwrap();
+    let older = HybridCodec::new().encode(&old).unwrap();
+    // Round-trip checks before timing.
+    assert_eq!(reader.decode(&current).unwrap(), msg);
+    assert_eq!(reader.decode(&older).unwrap(), msg);
+    assert!(reader.access_owned(current.clone()).unwrap().is_shared());
+    let owned = reader.access_owned(older.clone()).unwrap();
+    assert_eq!(owned.deserialize().unwrap(), msg);
+
+    let mut g = c.benchmark_group("chat/hybrid-upgrade");
+    g.throughput(Throughput::Bytes(current.len() as u64));
+    for (name, frame) in [("current", &current), ("v1", &older)] {
+        g.bench_function(format!("decode-{name}"), |b| {
+            b.iter(|| reader.decode(black_box(frame)).unwrap())
+        });
+        g.bench_function(format!("access_owned-{name}"), |b| {
+            b.iter(|| {
+                let frame: Bytes = black_box(frame).clone();
+                black_box(reader.access_owned(frame).unwrap().timestamp)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, header_alone, chat_hybrid_vs_rkyv, chat_upgrade);
 criterion_main!(benches);

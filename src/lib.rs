@@ -50,6 +50,7 @@ pub mod leb128;
 mod message;
 mod metrics;
 mod pool;
+mod schema;
 mod scratch;
 
 /// Validated, in-place reads of rkyv archives.
@@ -76,11 +77,13 @@ pub use pool::{
     BufferPool, DEFAULT_INITIAL_CAPACITY, DEFAULT_MAX_BUFFERS, DEFAULT_MAX_RETAINED_CAPACITY,
     PoolConfig, PoolStats, PooledBuf,
 };
+pub use schema::{OlderVersions, Schema, Versioned};
 
 /// Helpers for zerocodec's own crates, not part of the API: they may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::archived::rkyv_message;
+    pub use crate::schema::{FieldSchema, Recursive};
     pub use crate::scratch::with_scratch;
 }
 
@@ -97,16 +100,24 @@ pub use zerocodec_derive::Message;
 /// rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]` (serde from your own `serde`
 /// dependency, rkyv from [`zerocodec::rkyv`](rkyv)) and implements [`Message`] as
 /// `#[derive(Message)]` does. It takes the same arguments as `#[message(...)]`: `name`,
-/// `version` and `crate`. Put it above the type's other attributes. Write
+/// `version`, `crate`, `archived_debug` and `upgrade_from`. Put it above the type's other attributes. Write
 /// `#[derive(Message)]` yourself when you choose your own derives.
 ///
 /// # Fingerprints
 ///
 /// `SCHEMA_FINGERPRINT` hashes what the encoding depends on: the name and version, field
-/// names, types as written and order, enum variants and discriminants, `#[repr]`, and the
-/// `#[rkyv]` and `#[serde]` options that change the bytes. Doc comments, visibility and other
-/// attributes are left out. A generic type folds in its parameters' fingerprints (each type
-/// parameter must be a [`Message`]). The zerocodec-derive crate docs list every rule.
+/// names and order, enum variants and discriminants, `#[repr]`, the `#[rkyv]` and `#[serde]`
+/// options that change the bytes, and the [`Schema`] fingerprint of every field's type, so a
+/// change inside a nested type changes it too. Doc comments, visibility and other attributes
+/// are left out. A field whose type has no [`Schema`] is a compile error naming the field
+/// (mark it `#[message(opaque = "a name")]` to leave its type out). The zerocodec-derive crate
+/// docs list every rule.
+///
+/// # Versions
+///
+/// `#[message(version = 3, upgrade_from = ChatV2)]` declares the previous version of a
+/// message ([`Versioned`]); readers that opt in decode its frames and convert them with
+/// `From<ChatV2>`.
 ///
 /// # Examples
 ///

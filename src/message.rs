@@ -5,7 +5,8 @@
 /// Framed codecs write [`SCHEMA_FINGERPRINT`](Message::SCHEMA_FINGERPRINT) into each frame
 /// and check it on decode, so bytes written for one shape are never read as another.
 ///
-/// Implement it with `#[derive(Message)]`, which hashes the type's wire-relevant shape, or
+/// Implement it with `#[derive(Message)]`, which hashes the type's wire-relevant shape (its
+/// fields' types included, through [`Schema`](crate::Schema)), or
 /// with `#[zerocodec::message]`, which adds that derive and the serde and rkyv derives a codec
 /// needs; or by hand, with a fingerprint you manage yourself. Both macros need zerocodec's
 /// `derive` feature; without it, `#[derive(Message)]` fails with "cannot find derive macro
@@ -65,9 +66,10 @@ pub const fn fnv1a_64(bytes: &[u8]) -> u64 {
 /// Folds `part` into the fingerprint `acc`: FNV-1a 64 of the sixteen bytes `acc` then `part`,
 /// each little-endian.
 ///
-/// `#[derive(Message)]` uses it for generic types, folding each type parameter's
-/// fingerprint (and each const parameter's value) into the definition's, so
-/// `Envelope<A>` and `Envelope<B>` differ. The order of the parts matters.
+/// `#[derive(Message)]` uses it to fold each field type's [`Schema`](crate::Schema)
+/// fingerprint into the definition's, in field order, so a change inside a nested type (or
+/// `Envelope<A>` against `Envelope<B>`) changes the outer fingerprint; std containers fold
+/// their type arguments the same way. The order of the parts matters.
 ///
 /// # Examples
 ///

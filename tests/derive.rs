@@ -8,7 +8,7 @@
 )]
 
 use zerocodec::prelude::*;
-use zerocodec::{Message, combine_fingerprints, fnv1a_64};
+use zerocodec::{Message, Schema, combine_fingerprints, fnv1a_64};
 use zerocodec_codecs::{JsonCodec, RkyvCodec};
 
 /// Declares two versions of a type `Msg` (plus any helpers) in modules `$m::a` and `$m::b`.
@@ -131,6 +131,77 @@ pair!(serde_enum_tagged
     #[serde(tag = "type")]
     pub enum Msg { Ping { seq: u64 } }
 });
+pair!(nested_fields_swapped
+{
+    #[derive(Message)] pub struct User { id: u32, karma: u32 }
+    #[derive(Message)] pub struct Msg { from: User, text: String }
+}
+{
+    #[derive(Message)] pub struct User { karma: u32, id: u32 }
+    #[derive(Message)] pub struct Msg { from: User, text: String }
+});
+pair!(nested_field_retyped_two_levels_down
+{
+    #[derive(Message)] pub struct Geo { lat: f32 }
+    #[derive(Message)] pub struct User { id: u32, home: Option<Geo> }
+    #[derive(Message)] pub struct Msg { from: Vec<User> }
+}
+{
+    #[derive(Message)] pub struct Geo { lat: f64 }
+    #[derive(Message)] pub struct User { id: u32, home: Option<Geo> }
+    #[derive(Message)] pub struct Msg { from: Vec<User> }
+});
+pair!(nested_declared_name_changed
+{
+    #[derive(Message)] pub struct User { id: u32 }
+    #[derive(Message)] pub struct Msg { from: User }
+}
+{
+    #[derive(Message)] #[message(name = "Member")] pub struct User { id: u32 }
+    #[derive(Message)] pub struct Msg { from: User }
+});
+pair!(nested_variant_added
+{
+    #[derive(Message)] pub enum Kind { Text }
+    #[derive(Message)] pub struct Msg { kind: Kind }
+}
+{
+    #[derive(Message)] pub enum Kind { Text, Image }
+    #[derive(Message)] pub struct Msg { kind: Kind }
+});
+pair!(std_container_changed
+    { #[derive(Message)] pub struct Msg { tags: Vec<String> } }
+    { #[derive(Message)] pub struct Msg { tags: std::collections::BTreeSet<String> } });
+pair!(array_length_changed
+    { #[derive(Message)] pub struct Msg { key: [u8; 16] } }
+    { #[derive(Message)] pub struct Msg { key: [u8; 32] } });
+pair!(boxed
+    { #[derive(Message)] pub struct Msg { body: [u8; 4] } }
+    { #[derive(Message)] pub struct Msg { body: Box<[u8; 4]> } });
+pair!(opaque_name_changed
+{
+    pub struct Point(f64, f64);
+    #[derive(Message)] pub struct Msg { #[message(opaque = "geo.Point/1")] at: Point }
+}
+{
+    pub struct Point(f64, f64);
+    #[derive(Message)] pub struct Msg { #[message(opaque = "geo.Point/2")] at: Point }
+});
+pair!(opaque_vs_typed
+{
+    #[derive(Message)] pub struct Msg { #[message(opaque = "u64")] at: u64 }
+}
+{
+    #[derive(Message)] pub struct Msg { at: u64 }
+});
+pair!(recursion_vs_nesting
+{
+    #[derive(Message)] pub struct Msg { id: u64, next: Option<Box<Msg>> }
+}
+{
+    #[derive(Message)] pub struct Other { id: u64 }
+    #[derive(Message)] pub struct Msg { id: u64, next: Option<Box<Other>> }
+});
 pair!(type_parameter_renamed
 {
     #[derive(Message)] pub struct Gen<T> { body: T }
@@ -178,6 +249,42 @@ pair!(type_arguments_swapped
 });
 
 // ---- Pairs that differ only in what the wire does not see. ----
+
+pair!(nested_type_moved_between_modules
+{
+    pub mod users {
+        #[derive(zerocodec::Message)] pub struct User { id: u32 }
+    }
+    #[derive(Message)] pub struct Msg { from: users::User }
+}
+{
+    #[derive(Message)] pub struct User { id: u32 }
+    #[derive(Message)] pub struct Msg { from: self::User }
+});
+pair!(nested_type_renamed_keeping_its_declared_name
+{
+    #[derive(Message)] pub struct User { id: u32 }
+    #[derive(Message)] pub struct Msg { from: User }
+}
+{
+    #[derive(Message)] #[message(name = "User")] pub struct Member { id: u32 }
+    #[derive(Message)] pub struct Msg { from: Member }
+});
+pair!(type_alias_and_qualified_path
+{ #[derive(Message)] pub struct Msg { id: u64, text: String } }
+{
+    pub type Id = u64;
+    #[derive(Message)] pub struct Msg { id: Id, text: std::string::String }
+});
+pair!(opaque_type_changed_under_the_same_name
+{
+    pub struct Point(f64, f64);
+    #[derive(Message)] pub struct Msg { #[message(opaque = "geo.Point/1")] at: Point }
+}
+{
+    pub struct Point(f32, f32, f32);
+    #[derive(Message)] pub struct Msg { #[message(opaque = "geo.Point/1")] at: Point }
+});
 
 pair!(doc_comments
 { #[derive(Message)] pub struct Msg { id: u64, text: String } }
@@ -302,8 +409,16 @@ fn every_wire_relevant_change_changes_the_fingerprint() {
         serde_field_renamed,
         serde_rename_all,
         serde_enum_tagged,
-        type_parameter_renamed,
-        const_parameter_type_changed,
+        nested_fields_swapped,
+        nested_field_retyped_two_levels_down,
+        nested_declared_name_changed,
+        nested_variant_added,
+        std_container_changed,
+        array_length_changed,
+        boxed,
+        opaque_name_changed,
+        opaque_vs_typed,
+        recursion_vs_nesting,
         type_argument_changed,
         const_argument_changed,
         type_arguments_swapped,
@@ -316,6 +431,14 @@ fn every_wire_relevant_change_changes_the_fingerprint() {
 #[test]
 fn changes_the_wire_does_not_see_keep_the_fingerprint() {
     let table = table![
+        nested_type_moved_between_modules,
+        nested_type_renamed_keeping_its_declared_name,
+        type_alias_and_qualified_path,
+        opaque_type_changed_under_the_same_name,
+        // Generic parameters are seen through the field types that use them: their names
+        // and the types of const parameters are not on the wire.
+        type_parameter_renamed,
+        const_parameter_type_changed,
         doc_comments,
         field_visibility,
         whitespace_and_comments,
@@ -455,14 +578,17 @@ fn generic_fingerprints_fold_in_their_arguments() {
         <Fixed<16>>::SCHEMA_FINGERPRINT,
         <Fixed<32>>::SCHEMA_FINGERPRINT
     );
-    // The documented construction: the definition's hash, folded with each argument's.
+    // The documented construction: the definition's hash, folded with each field type's.
     let definition = fnv1a_64(
-        b"zerocodec-message/1\nname 8:Envelope\nversion 0\nparam type 1:T\n\
-          struct named\nfield 3:seq 3:u64\nfield 4:body 1:T\n",
+        b"zerocodec-message/2\nname 8:Envelope\nversion 0\n\
+          struct named\nfield 3:seq\nfield 4:body\n",
     );
     assert_eq!(
         <Envelope<Chat>>::SCHEMA_FINGERPRINT,
-        combine_fingerprints(definition, Chat::SCHEMA_FINGERPRINT)
+        combine_fingerprints(
+            combine_fingerprints(definition, <u64 as Schema>::FINGERPRINT),
+            <Chat as Schema>::FINGERPRINT
+        )
     );
 }
 
@@ -486,27 +612,115 @@ pub enum Event {
 fn the_fingerprint_is_fnv1a_of_the_documented_description() {
     assert_eq!(
         Heartbeat::SCHEMA_FINGERPRINT,
-        fnv1a_64(b"zerocodec-message/1\nname 9:Heartbeat\nversion 0\nstruct unit\n")
+        fnv1a_64(b"zerocodec-message/2\nname 9:Heartbeat\nversion 0\nstruct unit\n")
     );
+    let description = fnv1a_64(
+        b"zerocodec-message/2\nname 5:Event\nversion 3\nattr 8:repr(u8)\nenum\n\
+          variant 6:Joined unit\ndiscriminant 1:1\n\
+          variant 4:Left tuple\ndiscriminant 1:2\nfield 0\n\
+          variant 4:Said named\ndiscriminant 1:7\nfield 4:text\nfield 2:at\n",
+    );
+    let string = fnv1a_64(b"zerocodec-type/1 String");
+    let int = fnv1a_64(b"zerocodec-type/1 u64");
     assert_eq!(
         Event::SCHEMA_FINGERPRINT,
-        fnv1a_64(
-            b"zerocodec-message/1\nname 5:Event\nversion 3\nattr 8:repr(u8)\nenum\n\
-              variant 6:Joined unit\ndiscriminant 1:1\n\
-              variant 4:Left tuple\ndiscriminant 1:2\nfield 0 6:String\n\
-              variant 4:Said named\ndiscriminant 1:7\nfield 4:text 6:String\nfield 2:at 3:u64\n"
-        )
+        [string, string, int]
+            .into_iter()
+            .fold(description, combine_fingerprints)
     );
 }
 
 #[test]
 fn fingerprints_written_down_stay_equal() {
-    // Written once from a build; any change here is a wire-format change and must be deliberate.
-    assert_eq!(Heartbeat::SCHEMA_FINGERPRINT, 0xbae6_8bcb_cb2d_79a8);
-    assert_eq!(Event::SCHEMA_FINGERPRINT, 0x14f9_1989_026e_b30c);
-    assert_eq!(ChatMessageV1::SCHEMA_FINGERPRINT, 0xd8a4_2626_fc51_a721);
-    assert_eq!(<Envelope<Chat>>::SCHEMA_FINGERPRINT, 0xfe52_1333_a4c5_c03e);
-    assert_eq!(<Fixed<16>>::SCHEMA_FINGERPRINT, 0x852c_6e87_f963_1d92);
+    // Written once from a build. They are computed by `const fn`s from the definitions alone,
+    // so every build, compiler and platform must give these exact values: a change here is a
+    // wire-format change (every stored frame of the type stops matching) and must be
+    // deliberate.
+    let table: &[(&str, u64, u64)] = &[
+        ("u8", <u8 as Schema>::FINGERPRINT, 0x761e_0e6c_caf2_df63),
+        ("u64", <u64 as Schema>::FINGERPRINT, 0xa821_65dc_dad9_df7b),
+        ("i32", <i32 as Schema>::FINGERPRINT, 0x85d7_3ddc_c787_dd88),
+        ("f64", <f64 as Schema>::FINGERPRINT, 0x038d_4cdc_7da2_0662),
+        ("bool", <bool as Schema>::FINGERPRINT, 0x4895_49cb_74cd_142a),
+        ("char", <char as Schema>::FINGERPRINT, 0xc607_a2d2_9537_87ca),
+        (
+            "String",
+            <String as Schema>::FINGERPRINT,
+            0x61ac_e208_b9bb_1cb7,
+        ),
+        (
+            "Box<str>",
+            <Box<str> as Schema>::FINGERPRINT,
+            0xe4bb_f6ff_fd2d_f348,
+        ),
+        (
+            "Vec<u8>",
+            <Vec<u8> as Schema>::FINGERPRINT,
+            0xd871_6c2b_d884_ce93,
+        ),
+        (
+            "Option<u64>",
+            <Option<u64> as Schema>::FINGERPRINT,
+            0x042c_7f9e_11f5_5967,
+        ),
+        (
+            "[u8; 16]",
+            <[u8; 16] as Schema>::FINGERPRINT,
+            0xa509_ec03_f968_3d16,
+        ),
+        (
+            "(u8, String)",
+            <(u8, String) as Schema>::FINGERPRINT,
+            0xd493_85a1_07d6_5866,
+        ),
+        (
+            "HashMap<String, u64>",
+            <std::collections::HashMap<String, u64> as Schema>::FINGERPRINT,
+            0x150a_cc8c_3a4b_33a9,
+        ),
+        (
+            "BTreeMap<String, Vec<u32>>",
+            <std::collections::BTreeMap<String, Vec<u32>> as Schema>::FINGERPRINT,
+            0x1601_64a7_f191_e729,
+        ),
+        (
+            "HashSet<u32>",
+            <std::collections::HashSet<u32> as Schema>::FINGERPRINT,
+            0x6575_6b03_7b75_997c,
+        ),
+        (
+            "serde_json::Value",
+            <serde_json::Value as Schema>::FINGERPRINT,
+            0x93bb_da34_e3fd_c167,
+        ),
+        (
+            "Heartbeat",
+            Heartbeat::SCHEMA_FINGERPRINT,
+            0x31d4_a918_742d_9059,
+        ),
+        ("Event", Event::SCHEMA_FINGERPRINT, 0x7f80_991a_fe73_29b0),
+        (
+            "ChatMessageV1",
+            ChatMessageV1::SCHEMA_FINGERPRINT,
+            0x9956_b581_eb03_68c6,
+        ),
+        (
+            "Envelope<Chat>",
+            <Envelope<Chat>>::SCHEMA_FINGERPRINT,
+            0x9582_da6b_8884_32bc,
+        ),
+        (
+            "Fixed<16>",
+            <Fixed<16>>::SCHEMA_FINGERPRINT,
+            0x888d_781c_e98a_76ed,
+        ),
+    ];
+    let mismatches: Vec<String> = table
+        .iter()
+        .filter(|(_, found, written)| found != written)
+        .map(|(what, found, written)| format!("{what}: {found:#018x} (written: {written:#018x})"))
+        .collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
 /// No `Debug` on the archived type, as asked.

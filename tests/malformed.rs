@@ -1274,7 +1274,12 @@ fn seeds() -> BTreeMap<&'static str, Vec<(String, Vec<u8>)>> {
             .or_default()
             .push((name.to_string(), bytes));
     };
-    for v in all.iter().filter(|v| v.kind == Kind::Frame) {
+    // The schema-evolution goldens are frames of types the hybrid fuzz target does not read
+    // (tests/evolution.rs mutates them against readers that upgrade them).
+    for v in all
+        .iter()
+        .filter(|v| v.kind == Kind::Frame && !v.name.starts_with("v2-evolution-"))
+    {
         add("hybrid", &v.name, v.bytes.clone());
     }
     add(

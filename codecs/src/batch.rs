@@ -13,6 +13,7 @@ use zerocodec::{
 };
 
 use crate::rkyv::{ZeroCopyEncode, serialize};
+use crate::upgrade::OlderVersion;
 
 /// The first four bytes of every batch.
 pub const BATCH_MAGIC: [u8; 4] = *b"ZCBA";
@@ -184,6 +185,14 @@ impl Layout {
 
     /// Checks the header, the index and every message of `bytes`: the one validation pass.
     fn validate<T: ZeroCopy>(bytes: &[u8], max_depth: usize) -> Result<Layout> {
+        Self::validate_with(bytes, |message| {
+            access_with_depth::<T>(message, max_depth).map(drop)
+        })
+    }
+
+    /// Checks the header and the index of `bytes`, and runs `check` on every message's bytes
+    /// in order (its error names the message).
+    fn validate_with(bytes: &[u8], mut check: impl FnMut(&[u8]) -> Result<()>) -> Result<Layout> {
         let Some(header) = bytes.get(..BATCH_HEADER_LEN) else {
             return Err(Error::incomplete(
                 "batch header",
@@ -274,8 +283,7 @@ impl Layout {
                      the index starts, found {offset}+{len} bytes, past it"
                 )));
             };
-            access_with_depth::<T>(&bytes[offset..end], max_depth)
-                .map_err(|err| invalid_message(i, err))?;
+            check(&bytes[offset..end]).map_err(|err| invalid_message(i, err))?;
             prev_end = end;
         }
         Ok(layout)
@@ -768,6 +776,22 @@ impl<T> fmt::Debug for Batch<T> {
             .field("bytes", &self.storage.as_slice().len())
             .finish()
     }
+}
+
+/// The batch of `T` that a batch of an older version becomes: every message validated and
+/// decoded as the older version, upgraded, and appended to a new batch built in `pool`.
+pub(crate) fn upgrade_batch<T: ZeroCopyEncode>(
+    bytes: &[u8],
+    older: &OlderVersion<T>,
+    max_depth: usize,
+    pool: &BufferPool,
+) -> Result<Batch<T>> {
+    let mut builder = BatchBuilder::<T>::with_pool(pool);
+    Layout::validate_with(bytes, |message| {
+        let value = (older.rkyv)(message, max_depth)?;
+        builder.append(&value).map(drop)
+    })?;
+    builder.finish()
 }
 
 #[cfg(test)]

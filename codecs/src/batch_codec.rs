@@ -2,15 +2,19 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use zerocodec::archive::DEFAULT_MAX_DEPTH;
 use zerocodec::frame::Frame;
 use zerocodec::{
-    Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind, Message, Result, ZeroCopy,
+    BufferPool, Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind, Message, Result,
+    Versioned, ZeroCopy,
 };
 
-use crate::batch::Batch;
+use crate::batch::{Batch, upgrade_batch};
 use crate::layer::{FrameLayer, Payload, frame_options};
+use crate::rkyv::ZeroCopyEncode;
+use crate::upgrade::{self, Archives, OlderVersion, UpgradeChain, Upgrades};
 
 /// Writes a [`Batch`] as the payload of one frame (codec id [`CodecId::BATCH`]), and reads it
 /// back with one validation pass.
@@ -22,6 +26,22 @@ use crate::layer::{FrameLayer, Payload, frame_options};
 ///
 /// Decoding copies the payload once into a pooled, aligned buffer (or decompresses into one),
 /// then validates the index and every message once; reads after that are O(1).
+///
+/// # Older versions
+///
+/// A reader built with [`with_upgrades`](Self::with_upgrades) (or
+/// [`upgrade_from`](Self::upgrade_from)) also reads batches of older versions of `T`,
+/// recognised by the fingerprint in the frame header. Such a batch is upgraded once, when it
+/// is decoded: every message is validated and deserialized as the older version, converted
+/// along the chain of `From` impls, and appended to a new batch of `T` in a pooled buffer. The
+/// result is an ordinary `Batch<T>` (archived views, O(1) `get(i)`); the upgrade costs one
+/// deserialization, the conversions and one serialization per message. A batch of the current
+/// version is read exactly as without upgrades.
+///
+/// A batch never mixes versions: [`BatchBuilder`](crate::BatchBuilder) appends values of one
+/// type and the frame carries one fingerprint, which every message is validated against. A
+/// store holding batches of several versions is read batch by batch, each through the chain
+/// (or refused with `TypeMismatch` when its version is unknown to the reader).
 ///
 /// # Examples
 ///
@@ -50,8 +70,20 @@ use crate::layer::{FrameLayer, Payload, frame_options};
 pub struct BatchCodec<T> {
     frame: FrameLayer,
     max_depth: usize,
+    /// The older versions read: `None` until a builder adds one.
+    upgrades: Option<Arc<BatchUpgrades<T>>>,
     _type: PhantomData<fn() -> T>,
 }
+
+/// The older versions a [`BatchCodec`] reads, and how it rebuilds their batches as `T`.
+struct BatchUpgrades<T> {
+    older: Upgrades<T>,
+    rebuild: Rebuild<T>,
+}
+
+/// Rebuilds a batch of an older version (its bytes) as a batch of `T`, with a validation
+/// nesting cap and a pool for the new batch.
+type Rebuild<T> = fn(&[u8], &OlderVersion<T>, usize, &BufferPool) -> Result<Batch<T>>;
 
 /// The media type of a [`BatchCodec`] frame: `application/vnd.zerocodec.batch`, beside
 /// [`FRAME_CONTENT_TYPE`](crate::FRAME_CONTENT_TYPE).
@@ -69,6 +101,7 @@ impl<T> BatchCodec<T> {
         Self {
             frame: FrameLayer::new(true),
             max_depth: DEFAULT_MAX_DEPTH,
+            upgrades: None,
             _type: PhantomData,
         }
     }
@@ -94,6 +127,7 @@ impl<T> Clone for BatchCodec<T> {
         Self {
             frame: self.frame.clone(),
             max_depth: self.max_depth,
+            upgrades: self.upgrades.clone(),
             _type: PhantomData,
         }
     }
@@ -105,6 +139,7 @@ impl<T> fmt::Debug for BatchCodec<T> {
             .field("type", &std::any::type_name::<T>())
             .field("frame", &self.frame)
             .field("max_depth", &self.max_depth)
+            .field("upgrades_from", &self.upgrades.as_ref().map(|u| &u.older))
             .finish()
     }
 }
@@ -120,9 +155,65 @@ impl Payload for BatchBytes<'_> {
     }
 }
 
+impl<T: Message + ZeroCopyEncode> BatchCodec<T> {
+    /// Reads batches of the older versions `T` declares ([`Versioned::Older`]:
+    /// `#[message(upgrade_from = ...)]`), upgrading each message once when the batch is
+    /// decoded (see [Older versions](Self#older-versions)).
+    #[must_use]
+    pub fn with_upgrades(self) -> Self
+    where
+        T: Versioned,
+        T::Older: UpgradeChain<T, Archives>,
+    {
+        self.add_upgrades(upgrade::declared::<T, Archives>())
+    }
+
+    /// Reads batches of `Old` and of the older versions `Old` declares, converted with
+    /// `From` (`From<Old> for T`, then along `Old`'s chain): the builder form of
+    /// `#[message(upgrade_from = Old)]`.
+    #[must_use]
+    pub fn upgrade_from<Old>(self) -> Self
+    where
+        Old: Versioned,
+        (Old, Old::Older): UpgradeChain<T, Archives>,
+    {
+        self.add_upgrades(upgrade::from_version::<T, Old, Archives>())
+    }
+
+    fn add_upgrades(mut self, versions: Vec<OlderVersion<T>>) -> Self {
+        let upgrades = self.upgrades.get_or_insert_with(|| {
+            Arc::new(BatchUpgrades {
+                older: Upgrades::new(),
+                rebuild: upgrade_batch::<T>,
+            })
+        });
+        let upgrades = Arc::make_mut(upgrades);
+        upgrades.older.extend(versions);
+        self
+    }
+}
+
+impl<T> Clone for BatchUpgrades<T> {
+    fn clone(&self) -> Self {
+        Self {
+            older: self.older.clone(),
+            rebuild: self.rebuild,
+        }
+    }
+}
+
 impl<T: Message> BatchCodec<T> {
-    /// Parses the frame and checks it holds a batch of `T`.
-    fn open<'a>(&self, bytes: &'a [u8]) -> Result<Frame<'a>> {
+    /// The schema fingerprints of the older versions this codec reads, newest first.
+    pub fn upgrades_from(&self) -> Vec<u64> {
+        self.upgrades
+            .as_ref()
+            .map(|u| u.older.older.iter().map(|o| o.fingerprint).collect())
+            .unwrap_or_default()
+    }
+
+    /// Parses the frame and checks it holds a batch of `T` (`None`) or of an older version
+    /// this codec reads.
+    fn open<'a>(&self, bytes: &'a [u8]) -> Result<(Frame<'a>, Option<OlderVersion<T>>)> {
         let frame = Frame::parse(bytes)?;
         let header = frame.header();
         if header.codec != CodecId::BATCH {
@@ -137,18 +228,29 @@ impl<T: Message> BatchCodec<T> {
         }
         if let Some(found) = header.fingerprint {
             if found != T::SCHEMA_FINGERPRINT {
+                let upgrades = self.upgrades.as_deref();
+                if let Some(older) = upgrades.and_then(|u| u.older.find(found)) {
+                    return Ok((frame, Some(*older)));
+                }
+                let older = match upgrades {
+                    Some(u) => format!(
+                        " or of an older version this reader upgrades from ({})",
+                        u.older.describe()
+                    ),
+                    None => String::new(),
+                };
                 return Err(Error::new(
                     ErrorKind::TypeMismatch,
                     format!(
-                        "expected a batch of `{}` (schema fingerprint {:#018x}), found a batch \
-                         with schema fingerprint {found:#018x}",
+                        "expected a batch of `{}` (schema fingerprint {:#018x}){older}, found a \
+                         batch with schema fingerprint {found:#018x}",
                         T::NAME,
                         T::SCHEMA_FINGERPRINT
                     ),
                 ));
             }
         }
-        Ok(frame)
+        Ok((frame, None))
     }
 }
 
@@ -179,7 +281,7 @@ impl<T: ZeroCopy + Message> Decode for BatchCodec<T> {
     /// Copies the payload once into a pooled, aligned buffer (or decompresses into one), then
     /// validates the index and every message once; reads after that are O(1).
     fn decode(&self, bytes: &[u8]) -> Result<Batch<T>> {
-        let frame = self.open(bytes)?;
+        let (frame, older) = self.open(bytes)?;
         let buf = if frame.header().is_compressed() {
             self.frame.decompress_pooled(&frame)?
         } else {
@@ -187,6 +289,11 @@ impl<T: ZeroCopy + Message> Decode for BatchCodec<T> {
             buf.extend_from_slice(frame.payload());
             buf
         };
-        Batch::from_pooled_with_depth(buf, self.max_depth)
+        match (older, self.upgrades.as_deref()) {
+            (Some(older), Some(upgrades)) => {
+                (upgrades.rebuild)(&buf, &older, self.max_depth, self.frame.pool())
+            }
+            _ => Batch::from_pooled_with_depth(buf, self.max_depth),
+        }
     }
 }

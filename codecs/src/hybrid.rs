@@ -6,17 +6,20 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zerocodec::__private::with_scratch;
 use zerocodec::archive;
 use zerocodec::bytes::Bytes;
 use zerocodec::frame::{self, Frame};
+use zerocodec::rkyv::util::AlignedVec;
 use zerocodec::{
     Access, Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind, Message, OwnedArchive,
-    Result, ZeroCopyDecode,
+    Result, Versioned, ZeroCopyDecode,
 };
 
 use crate::compress::compressed_not_accessible;
 use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, frame_options};
 use crate::rkyv::{self, RkyvCodec, ZeroCopyEncode};
+use crate::upgrade::{self, Frames, OlderVersion, UpgradeChain, Upgrades};
 
 /// What a [`HybridCodec`] needs of a message type to write and read it: a wire identity,
 /// serde for JSON, and rkyv for archives.
@@ -60,6 +63,7 @@ pub struct HybridMetrics {
     rkyv_encodes: AtomicU64,
     fallbacks: AtomicU64,
     legacy_reads: AtomicU64,
+    upgrades: AtomicU64,
     raw_bytes: AtomicU64,
     stored_bytes: AtomicU64,
 }
@@ -77,6 +81,7 @@ impl HybridMetrics {
             rkyv_encodes: get(&self.rkyv_encodes),
             fallbacks: get(&self.fallbacks),
             legacy_reads: get(&self.legacy_reads),
+            upgrades: get(&self.upgrades),
             raw_bytes: get(&self.raw_bytes),
             stored_bytes: get(&self.stored_bytes),
         }
@@ -93,6 +98,9 @@ pub struct HybridSnapshot {
     pub fallbacks: u64,
     /// Header-less legacy JSON messages read (decoded or accessed).
     pub legacy_reads: u64,
+    /// Messages of an older version read and upgraded (frames and legacy JSON declared to be
+    /// an older version).
+    pub upgrades: u64,
     /// Payload bytes before compression, of frames written with compression on.
     pub raw_bytes: u64,
     /// The same payloads' bytes as stored.
@@ -130,7 +138,10 @@ impl HybridSnapshot {
 /// (`UnknownVersion`), codec (`UnknownCodec`) or compression (`UnknownCompression`), lengths
 /// that overrun the input (`Incomplete`), a bad checksum (`ChecksumMismatch`), and a frame
 /// written for another type (`TypeMismatch`, naming the expected type and both fingerprints).
-/// Frames without a fingerprint are accepted for any type.
+/// Frames without a fingerprint are accepted for any type. A reader built with
+/// [`with_upgrades`](Self::with_upgrades) also reads frames of older versions of its type and
+/// upgrades them; [`write_as`](Self::write_as) pins a writer to an older version (schema
+/// evolution, `docs/evolution.md`).
 ///
 /// **Zero-copy**: [`access`](Access::access) borrows the archived payload of a raw rkyv frame
 /// (16-byte aligned whenever the frame is: the header of a raw payload is padded to 16 or 32
@@ -173,7 +184,54 @@ pub struct HybridCodec<T> {
     accept_legacy: bool,
     frame: FrameLayer,
     metrics: Option<Arc<HybridMetrics>>,
+    /// Older versions read, legacy JSON's version, a pinned writer: `None` until a builder
+    /// sets one, so the current version's paths never look here.
+    evolution: Option<Arc<Evolution<T>>>,
 }
+
+/// What a [`HybridCodec`] knows of other versions of its type.
+struct Evolution<T> {
+    upgrades: Upgrades<T>,
+    /// The version legacy JSON is declared to be: name, version and fingerprint.
+    legacy: Option<(&'static str, u32, u64)>,
+    pinned: Option<Pinned<T>>,
+}
+
+impl<T> Clone for Evolution<T> {
+    fn clone(&self) -> Self {
+        Self {
+            upgrades: self.upgrades.clone(),
+            legacy: self.legacy,
+            pinned: self.pinned,
+        }
+    }
+}
+
+impl<T> Default for Evolution<T> {
+    fn default() -> Self {
+        Self {
+            upgrades: Upgrades::new(),
+            legacy: None,
+            pinned: None,
+        }
+    }
+}
+
+/// The older version a pinned writer writes, and how to write a `T` as it.
+struct Pinned<T> {
+    name: &'static str,
+    version: u32,
+    fingerprint: u64,
+    write: fn(&T, Primary, Option<&HybridMetrics>, &mut AlignedVec) -> Result<CodecId>,
+}
+
+impl<T> Clone for Pinned<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Pinned<T> {}
 
 impl<T> HybridCodec<T> {
     /// rkyv primary with JSON fallback, fingerprint on (a 16-byte header on a raw payload,
@@ -192,6 +250,7 @@ impl<T> HybridCodec<T> {
             accept_legacy: true,
             frame: FrameLayer::new(false),
             metrics: None,
+            evolution: None,
         }
     }
 
@@ -254,10 +313,192 @@ impl<T> HybridCodec<T> {
 
     #[inline]
     fn count(&self, counter: impl FnOnce(&HybridMetrics) -> &AtomicU64) {
-        if let Some(m) = &self.metrics {
-            counter(m).fetch_add(1, Relaxed);
+        count(self.metrics.as_deref(), counter);
+    }
+
+    /// The evolution settings, made unique to this codec for a builder to change.
+    fn evolution_mut(&mut self) -> &mut Evolution<T> {
+        Arc::make_mut(self.evolution.get_or_insert_with(Default::default))
+    }
+
+    /// The older versions this codec reads.
+    fn upgrades(&self) -> Option<&Upgrades<T>> {
+        self.evolution
+            .as_ref()
+            .map(|e| &e.upgrades)
+            .filter(|u| !u.older.is_empty())
+    }
+}
+
+#[inline]
+fn count(metrics: Option<&HybridMetrics>, counter: impl FnOnce(&HybridMetrics) -> &AtomicU64) {
+    if let Some(m) = metrics {
+        counter(m).fetch_add(1, Relaxed);
+    }
+}
+
+/// Schema evolution: older versions read, the version legacy JSON is, a pinned writer.
+/// `docs/evolution.md` in the repository is the playbook.
+impl<T: Message> HybridCodec<T> {
+    /// Reads the older versions `T` declares ([`Versioned::Older`]: `#[message(upgrade_from
+    /// = ...)]`), each recognised by its schema fingerprint and converted along the chain of
+    /// `From` impls, in order (a `ChatV1` frame read as a `ChatV3` becomes a `ChatV2`, then a
+    /// `ChatV3`).
+    ///
+    /// Frames of the current version cost exactly what they cost without this (the fast path
+    /// compares the whole header and never looks at the table); a frame of an older version
+    /// is decoded as that version and converted: [`decode`](Decode::decode) costs the older
+    /// version's decode plus the conversions, [`access_owned`](Access::access_owned) that
+    /// plus one rkyv serialization of the upgraded value into a pooled buffer and its
+    /// validation, and [`access`](Access::access) refuses it with
+    /// [`ErrorKind::Unsupported`] (there is no archive of the current version to borrow). A
+    /// fingerprint that is neither the current one nor an older one is still
+    /// [`ErrorKind::TypeMismatch`], and its message lists every fingerprint this reader knows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocodec::prelude::*;
+    /// use zerocodec_codecs::HybridCodec;
+    ///
+    /// #[zerocodec::message(name = "Ping", version = 1)]
+    /// #[derive(Debug, PartialEq)]
+    /// struct PingV1 { seq: u32 }
+    ///
+    /// #[zerocodec::message(name = "Ping", version = 2, upgrade_from = PingV1)]
+    /// #[derive(Debug, PartialEq)]
+    /// struct PingV2 { seq: u64, note: String }
+    ///
+    /// impl From<PingV1> for PingV2 {
+    ///     fn from(v1: PingV1) -> Self {
+    ///         PingV2 { seq: v1.seq.into(), note: String::new() }
+    ///     }
+    /// }
+    ///
+    /// let old = HybridCodec::new().encode(&PingV1 { seq: 7 })?;
+    /// let reader = HybridCodec::<PingV2>::new().with_upgrades();
+    /// assert_eq!(reader.decode(&old)?, PingV2 { seq: 7, note: String::new() });
+    /// assert!(HybridCodec::<PingV2>::new().decode(&old).unwrap_err().is_type_mismatch());
+    /// # Ok::<(), zerocodec::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_upgrades(mut self) -> Self
+    where
+        T: Versioned,
+        T::Older: UpgradeChain<T, Frames>,
+    {
+        let declared = upgrade::declared::<T, Frames>();
+        self.evolution_mut().upgrades.extend(declared);
+        self
+    }
+
+    /// Reads `Old` and the older versions `Old` itself declares, converting them with `From`
+    /// (`From<Old> for T`, then along `Old`'s chain): the builder form of
+    /// `#[message(upgrade_from = Old)]`, for versions `T` does not declare. Versions already
+    /// known are kept once. Costs as [`with_upgrades`](Self::with_upgrades).
+    #[must_use]
+    pub fn upgrade_from<Old>(mut self) -> Self
+    where
+        Old: Versioned,
+        (Old, Old::Older): UpgradeChain<T, Frames>,
+    {
+        let versions = upgrade::from_version::<T, Old, Frames>();
+        self.evolution_mut().upgrades.extend(versions);
+        self
+    }
+
+    /// Reads header-less legacy JSON as an `Old` (and upgrades it like a frame of `Old`),
+    /// instead of as the current type. `Old` must be a version this reader upgrades from
+    /// ([`with_upgrades`](Self::with_upgrades), [`upgrade_from`](Self::upgrade_from), in any
+    /// order); otherwise reading legacy JSON fails with [`ErrorKind::TypeMismatch`], which
+    /// says so. `legacy_json_as::<T>()` is the default. JSON keeps serde's own leniency
+    /// (`#[serde(default)]` fields may be missing).
+    #[must_use]
+    pub fn legacy_json_as<Old: Message>(mut self) -> Self {
+        self.evolution_mut().legacy = (Old::SCHEMA_FINGERPRINT != T::SCHEMA_FINGERPRINT)
+            .then_some((Old::NAME, Old::VERSION, Old::SCHEMA_FINGERPRINT));
+        self
+    }
+
+    /// Writes every `T` as an `Old` (converted with `From<&T>`), with `Old`'s fingerprint:
+    /// the writer side of a rolling deploy. First every reader learns to read the new version
+    /// and keeps reading the old one (`with_upgrades`); while they roll out, writers that
+    /// already run the new code keep writing the old version, so no reader sees a frame it
+    /// cannot read; once all readers are new, drop this and writers switch.
+    ///
+    /// Writing converts the value and encodes it into scratch space, then copies it into the
+    /// frame: one conversion and one copy more than writing the current version. Reading is
+    /// unchanged: this codec's own reader reads `Old` frames only if it upgrades from `Old`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocodec::prelude::*;
+    /// use zerocodec_codecs::HybridCodec;
+    ///
+    /// #[zerocodec::message(name = "Ping", version = 1)]
+    /// #[derive(Debug, PartialEq)]
+    /// struct PingV1 { seq: u32 }
+    ///
+    /// #[zerocodec::message(name = "Ping", version = 2, upgrade_from = PingV1)]
+    /// #[derive(Debug, PartialEq)]
+    /// struct PingV2 { seq: u64 }
+    ///
+    /// impl From<PingV1> for PingV2 {
+    ///     fn from(v1: PingV1) -> Self { PingV2 { seq: v1.seq.into() } }
+    /// }
+    /// impl From<&PingV2> for PingV1 {
+    ///     fn from(v2: &PingV2) -> Self { PingV1 { seq: v2.seq as u32 } }
+    /// }
+    ///
+    /// // A new writer during the deploy: old readers still read what it writes.
+    /// let writer = HybridCodec::<PingV2>::new().write_as::<PingV1>();
+    /// let frame = writer.encode(&PingV2 { seq: 9 })?;
+    /// assert_eq!(HybridCodec::<PingV1>::new().decode(&frame)?, PingV1 { seq: 9 });
+    /// # Ok::<(), zerocodec::Error>(())
+    /// ```
+    #[must_use]
+    pub fn write_as<Old>(mut self) -> Self
+    where
+        Old: Message + Serialize + ZeroCopyEncode + for<'a> From<&'a T>,
+    {
+        self.evolution_mut().pinned = Some(Pinned {
+            name: Old::NAME,
+            version: Old::VERSION,
+            fingerprint: Old::SCHEMA_FINGERPRINT,
+            write: write_pinned::<T, Old>,
+        });
+        self
+    }
+
+    /// The version this codec writes: `(name, version, fingerprint)` of `T`, or of the older
+    /// version it is pinned to with [`write_as`](Self::write_as).
+    pub fn writes(&self) -> (&'static str, u32, u64) {
+        match self.evolution.as_ref().and_then(|e| e.pinned) {
+            Some(p) => (p.name, p.version, p.fingerprint),
+            None => (T::NAME, T::VERSION, T::SCHEMA_FINGERPRINT),
         }
     }
+
+    /// The schema fingerprints of the older versions this codec reads, newest first.
+    pub fn upgrades_from(&self) -> Vec<u64> {
+        self.upgrades()
+            .map(|u| u.older.iter().map(|o| o.fingerprint).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Writes `value` as an `Old`: the pinned writer's payload.
+fn write_pinned<T, Old>(
+    value: &T,
+    primary: Primary,
+    metrics: Option<&HybridMetrics>,
+    out: &mut AlignedVec,
+) -> Result<CodecId>
+where
+    Old: Message + Serialize + ZeroCopyEncode + for<'a> From<&'a T>,
+{
+    write_payload(primary, metrics, &Old::from(value), out)
 }
 
 impl<T> Default for HybridCodec<T> {
@@ -275,6 +516,7 @@ impl<T> Clone for HybridCodec<T> {
             accept_legacy: self.accept_legacy,
             frame: self.frame.clone(),
             metrics: self.metrics.clone(),
+            evolution: self.evolution.clone(),
         }
     }
 }
@@ -289,6 +531,26 @@ impl<T> fmt::Debug for HybridCodec<T> {
             .field("max_depth", &self.rkyv.max_depth())
             .field("frame", &self.frame)
             .field("metrics", &self.metrics.is_some())
+            .field(
+                "upgrades_from",
+                &self.evolution.as_ref().map(|e| &e.upgrades),
+            )
+            .field(
+                "legacy_json_as",
+                &self
+                    .evolution
+                    .as_ref()
+                    .and_then(|e| e.legacy)
+                    .map(|(name, version, _)| format!("`{name}` v{version}")),
+            )
+            .field(
+                "writes",
+                &self
+                    .evolution
+                    .as_ref()
+                    .and_then(|e| e.pinned)
+                    .map(|p| format!("`{}` v{}", p.name, p.version)),
+            )
             .finish()
     }
 }
@@ -308,8 +570,9 @@ impl<T: Message> HybridCodec<T> {
         Frame::raw_payload(bytes, CodecId::RKYV, self.own_fingerprint())
     }
 
-    /// Parses a frame and checks its codec and fingerprint.
-    fn open<'a>(&self, bytes: &'a [u8]) -> Result<Frame<'a>> {
+    /// Parses a frame and checks its codec and fingerprint: the current version's (`None`),
+    /// or an older version this codec upgrades from.
+    fn open<'a>(&self, bytes: &'a [u8]) -> Result<(Frame<'a>, Option<OlderVersion<T>>)> {
         let frame = Frame::parse(bytes)?;
         let header = frame.header();
         if header.codec != CodecId::RKYV && header.codec != CodecId::JSON {
@@ -317,10 +580,26 @@ impl<T: Message> HybridCodec<T> {
         }
         if let Some(found) = header.fingerprint {
             if found != T::SCHEMA_FINGERPRINT {
-                return Err(fingerprint_mismatch::<T>(found));
+                let upgrades = self.upgrades();
+                return match upgrades.and_then(|u| u.find(found)) {
+                    Some(older) => Ok((frame, Some(*older))),
+                    None => Err(fingerprint_mismatch::<T>(found, upgrades)),
+                };
             }
         }
-        Ok(frame)
+        Ok((frame, None))
+    }
+
+    /// The older version header-less legacy JSON is declared to be, if any.
+    fn legacy_version(&self) -> Result<Option<OlderVersion<T>>> {
+        let Some((name, version, fingerprint)) = self.evolution.as_ref().and_then(|e| e.legacy)
+        else {
+            return Ok(None);
+        };
+        match self.upgrades().and_then(|u| u.find(fingerprint)) {
+            Some(older) => Ok(Some(*older)),
+            None => Err(legacy_version_unknown::<T>(name, version, fingerprint)),
+        }
     }
 
     /// Header-less input, when this codec accepts legacy JSON (counted).
@@ -340,31 +619,69 @@ impl<T: Message + Serialize + ZeroCopyEncode> Payload for HybridPayload<'_, T> {
     #[inline]
     fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
         let HybridPayload(codec, value) = *self;
-        if codec.primary == Primary::Json {
-            return crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON);
+        write_payload(codec.primary, codec.metrics.as_deref(), value, out)
+    }
+}
+
+/// Appends `value` as a hybrid payload (rkyv, JSON if rkyv refuses it, or JSON when that is
+/// the primary codec) and returns the codec that wrote it.
+#[inline]
+fn write_payload<T, B>(
+    primary: Primary,
+    metrics: Option<&HybridMetrics>,
+    value: &T,
+    out: &mut B,
+) -> Result<CodecId>
+where
+    T: Message + Serialize + ZeroCopyEncode,
+    B: EncodeBuf,
+{
+    if primary == Primary::Json {
+        return crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON);
+    }
+    match rkyv::serialize(value, out) {
+        Ok(_) => {
+            count(metrics, |m| &m.rkyv_encodes);
+            Ok(CodecId::RKYV)
         }
-        match rkyv::serialize(value, out) {
-            Ok(_) => {
-                codec.count(|m| &m.rkyv_encodes);
-                Ok(CodecId::RKYV)
-            }
-            Err(rkyv_err) => {
-                codec.count(|m| &m.fallbacks);
-                crate::json::encode_into(value, out, T::NAME).map_err(|json_err| {
-                    Error::new(
-                        ErrorKind::Encode,
-                        format!(
-                            "`{}` could be encoded neither as rkyv ({}) nor as JSON ({})",
-                            T::NAME,
-                            rkyv_err.message(),
-                            json_err.message()
-                        ),
-                    )
-                    .with_source(json_err)
-                })?;
-                Ok(CodecId::JSON)
-            }
+        Err(rkyv_err) => {
+            count(metrics, |m| &m.fallbacks);
+            crate::json::encode_into(value, out, T::NAME).map_err(|json_err| {
+                Error::new(
+                    ErrorKind::Encode,
+                    format!(
+                        "`{}` could be encoded neither as rkyv ({}) nor as JSON ({})",
+                        T::NAME,
+                        rkyv_err.message(),
+                        json_err.message()
+                    ),
+                )
+                .with_source(json_err)
+            })?;
+            Ok(CodecId::JSON)
         }
+    }
+}
+
+/// A value written as the older version a writer is pinned to.
+struct PinnedPayload<'a, T> {
+    codec: &'a HybridCodec<T>,
+    pinned: Pinned<T>,
+    value: &'a T,
+}
+
+impl<T> Payload for PinnedPayload<'_, T> {
+    fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
+        with_scratch(|scratch| {
+            let codec = (self.pinned.write)(
+                self.value,
+                self.codec.primary,
+                self.codec.metrics.as_deref(),
+                scratch,
+            )?;
+            out.extend_from_slice(scratch);
+            Ok(codec)
+        })
     }
 }
 
@@ -385,16 +702,80 @@ impl<T> Codec for HybridCodec<T> {
 impl<T: Message + Serialize + ZeroCopyEncode> Encode for HybridCodec<T> {
     #[inline]
     fn encode_into<B: EncodeBuf>(&self, item: &T, out: &mut B) -> Result<()> {
+        if let Some(evolution) = &self.evolution {
+            if let Some(pinned) = evolution.pinned {
+                return self.encode_pinned(pinned, item, out);
+            }
+        }
         let written = self
             .frame
             .write(&HybridPayload(self, item), self.own_fingerprint(), out)
             .map_err(named::<T>)?;
+        self.count_compression(written);
+        Ok(())
+    }
+}
+
+impl<T: Message> HybridCodec<T> {
+    /// A frame payload of an older version, decoded and upgraded (counted).
+    fn upgrade_payload(
+        &self,
+        older: &OlderVersion<T>,
+        codec: CodecId,
+        payload: &[u8],
+    ) -> Result<T> {
+        if codec == CodecId::RKYV {
+            self.count(|m| &m.upgrades);
+            (older.rkyv)(payload, self.rkyv.max_depth())
+        } else {
+            self.upgrade_json(older, payload, false)
+        }
+    }
+
+    /// A JSON text of an older version, decoded and upgraded (counted).
+    fn upgrade_json(&self, older: &OlderVersion<T>, json: &[u8], legacy: bool) -> Result<T> {
+        if legacy {
+            if let Some(err) = not_json(json, older.name) {
+                return Err(err);
+            }
+        }
+        let Some(read) = older.json else {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "`{}` v{} is read only from rkyv archives here, found JSON",
+                    older.name, older.version
+                ),
+            ));
+        };
+        self.count(|m| &m.upgrades);
+        read(json)
+    }
+
+    #[inline]
+    fn count_compression(&self, written: crate::layer::Written) {
         if let Some(m) = &self.metrics {
             if !self.frame.compressor.is_none() {
                 m.raw_bytes.fetch_add(written.raw_len as u64, Relaxed);
                 m.stored_bytes.fetch_add(written.stored_len as u64, Relaxed);
             }
         }
+    }
+
+    /// Writes `item` as the older version this writer is pinned to.
+    #[inline(never)]
+    fn encode_pinned<B: EncodeBuf>(&self, pinned: Pinned<T>, item: &T, out: &mut B) -> Result<()> {
+        let payload = PinnedPayload {
+            codec: self,
+            pinned,
+            value: item,
+        };
+        let fingerprint = self.fingerprint.then_some(pinned.fingerprint);
+        let written = self
+            .frame
+            .write(&payload, fingerprint, out)
+            .map_err(named::<T>)?;
+        self.count_compression(written);
         Ok(())
     }
 }
@@ -415,16 +796,18 @@ impl<T: Message + DeserializeOwned + ZeroCopyDecode> HybridCodec<T> {
     #[inline(never)]
     fn decode_other(&self, bytes: &[u8]) -> Result<T> {
         if !frame::is_frame(bytes) {
-            return decode_json::<T>(self.legacy(bytes)?, true);
+            let json = self.legacy(bytes)?;
+            return match self.legacy_version()? {
+                Some(older) => self.upgrade_json(&older, json, true),
+                None => decode_json::<T>(json, true),
+            };
         }
-        let frame = self.open(bytes)?;
+        let (frame, older) = self.open(bytes)?;
         let codec = frame.header().codec;
-        self.frame.read(&frame, |payload| {
-            if codec == CodecId::RKYV {
-                self.rkyv.decode(payload)
-            } else {
-                decode_json::<T>(payload, false)
-            }
+        self.frame.read(&frame, |payload| match &older {
+            Some(older) => self.upgrade_payload(older, codec, payload),
+            None if codec == CodecId::RKYV => self.rkyv.decode(payload),
+            None => decode_json::<T>(payload, false),
         })
     }
 }
@@ -458,7 +841,10 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             }
             return Err(json_not_accessible("header-less legacy JSON"));
         }
-        let frame = self.open(bytes)?;
+        let (frame, older) = self.open(bytes)?;
+        if let Some(older) = older {
+            return Err(older_not_accessible::<T>(&older));
+        }
         if frame.header().is_compressed() {
             return Err(compressed_not_accessible(&frame));
         }
@@ -471,10 +857,21 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
     #[inline(never)]
     fn access_owned_other(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
         if !frame::is_frame(&bytes) {
-            return self.archive_json(self.legacy(&bytes)?, true);
+            let json = self.legacy(&bytes)?;
+            return match self.legacy_version()? {
+                Some(older) => self.archive_value(self.upgrade_json(&older, json, true)?),
+                None => self.archive_json(json, true),
+            };
         }
-        let frame = self.open(&bytes)?;
+        let (frame, older) = self.open(&bytes)?;
         let header = frame.header();
+        if let Some(older) = &older {
+            // Decoded as the older version and upgraded, then archived once.
+            let value = self.frame.read(&frame, |payload| {
+                self.upgrade_payload(older, header.codec, payload)
+            })?;
+            return self.archive_value(value);
+        }
         if header.is_compressed() {
             let buf = self.frame.decompress_pooled(&frame)?;
             return if header.codec == CodecId::RKYV {
@@ -502,7 +899,12 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
     /// that refusal is reported as a read-side `Unsupported` error that says to decode
     /// instead, never as an encode error on a read path.
     fn archive_json(&self, json: &[u8], legacy: bool) -> Result<OwnedArchive<T>> {
-        let value: T = decode_json::<T>(json, legacy)?;
+        self.archive_value(decode_json::<T>(json, legacy)?)
+    }
+
+    /// `value` archived once into a pooled buffer (a JSON payload's value, or an upgraded
+    /// one).
+    fn archive_value(&self, value: T) -> Result<OwnedArchive<T>> {
         let mut buf = self.frame.pool().take();
         if let Err(err) = rkyv::serialize(&value, &mut buf) {
             return Err(not_archivable::<T>(&err));
@@ -532,31 +934,36 @@ fn decode_json<T: Message + DeserializeOwned>(json: &[u8], legacy: bool) -> Resu
 #[inline(never)]
 fn json_error<T: Message>(json: &[u8], legacy: bool, err: serde_json::Error) -> Error {
     if legacy {
-        match json.first() {
-            None => {
-                return Error::new(
-                    ErrorKind::Incomplete,
-                    format!(
-                        "empty input: expected a frame (magic byte {:#04x}) or a legacy JSON `{}`",
-                        frame::MAGIC,
-                        T::NAME
-                    ),
-                );
-            }
-            Some(&b) if !frame::can_begin_json(b) => {
-                return Error::corrupt(format!(
-                    "input is neither a frame (its first byte {b:#04x} is not the frame magic \
-                     {:#04x}) nor a legacy JSON `{}` (JSON begins with whitespace, `{{`, `[`, \
-                     `\"`, `-`, a digit, `t`, `f` or `n`)",
-                    frame::MAGIC,
-                    T::NAME
-                ))
-                .with_source(err);
-            }
-            Some(_) => {}
+        if let Some(not_json) = not_json(json, T::NAME) {
+            return match not_json.kind() {
+                ErrorKind::Incomplete => not_json,
+                _ => not_json.with_source(err),
+            };
         }
     }
     crate::json::decode_error_named(err, T::NAME)
+}
+
+/// Header-less input that cannot be JSON at all (empty, or a first byte that begins neither a
+/// frame nor a JSON text), as the error that says so; `None` for anything else.
+#[cold]
+fn not_json(json: &[u8], name: &str) -> Option<Error> {
+    match json.first() {
+        None => Some(Error::new(
+            ErrorKind::Incomplete,
+            format!(
+                "empty input: expected a frame (magic byte {:#04x}) or a legacy JSON `{name}`",
+                frame::MAGIC,
+            ),
+        )),
+        Some(&b) if !frame::can_begin_json(b) => Some(Error::corrupt(format!(
+            "input is neither a frame (its first byte {b:#04x} is not the frame magic {:#04x}) \
+             nor a legacy JSON `{name}` (JSON begins with whitespace, `{{`, `[`, `\"`, `-`, a \
+             digit, `t`, `f` or `n`)",
+            frame::MAGIC,
+        ))),
+        Some(_) => None,
+    }
 }
 
 /// A JSON payload whose value rkyv refuses (the reason a writer fell back to JSON) cannot be
@@ -599,14 +1006,50 @@ fn unknown_codec(found: CodecId) -> Error {
 }
 
 #[cold]
-fn fingerprint_mismatch<T: Message>(found: u64) -> Error {
+fn fingerprint_mismatch<T: Message>(found: u64, upgrades: Option<&Upgrades<T>>) -> Error {
+    let older = match upgrades {
+        Some(upgrades) => format!(
+            " or an older version this reader upgrades from ({})",
+            upgrades.describe()
+        ),
+        None => String::new(),
+    };
     Error::new(
         ErrorKind::TypeMismatch,
         format!(
             "frame was written for another message type: expected `{}` with schema fingerprint \
-             {:#018x}, found fingerprint {found:#018x}",
+             {:#018x}{older}, found fingerprint {found:#018x}",
             T::NAME,
             T::SCHEMA_FINGERPRINT
+        ),
+    )
+}
+
+#[cold]
+fn legacy_version_unknown<T: Message>(name: &str, version: u32, fingerprint: u64) -> Error {
+    Error::new(
+        ErrorKind::TypeMismatch,
+        format!(
+            "legacy JSON is declared to be `{name}` v{version} (schema fingerprint \
+             {fingerprint:#018x}), which this reader of `{}` does not upgrade from: add it \
+             with `with_upgrades` or `upgrade_from`",
+            T::NAME
+        ),
+    )
+}
+
+#[cold]
+fn older_not_accessible<T: Message>(older: &OlderVersion<T>) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "frame holds `{}` v{} (schema fingerprint {:#018x}), an older version of `{}` \
+             that this reader upgrades: there is no archive of the current version to borrow; \
+             use access_owned (which upgrades and re-archives it) or decode",
+            older.name,
+            older.version,
+            older.fingerprint,
+            T::NAME
         ),
     )
 }

@@ -16,6 +16,11 @@
 //!
 //! The `tokio` feature is not a default: turn it on for framed transports.
 //!
+//! Schema evolution lives in the frame codecs: [`HybridCodec::with_upgrades`] and
+//! [`BatchCodec::with_upgrades`] read older versions of a message, recognised by their schema
+//! fingerprints and converted with `From` ([`upgrade`] has the machinery); a writer can be
+//! pinned to an older version with [`HybridCodec::write_as`].
+//!
 //! ```toml
 //! [dependencies]
 //! zerocodec-codecs = { version = "0.1", features = ["tokio"] }
@@ -113,6 +118,7 @@ mod json;
 mod json_value;
 mod layer;
 mod rkyv;
+pub mod upgrade;
 
 #[cfg(feature = "json")]
 pub use as_json::{AsJson, AsJsonResolver};

@@ -22,6 +22,7 @@ pub const LOG_ENTRIES: usize = 10_000;
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Address {
     /// First octet.
@@ -47,6 +48,7 @@ pub struct Address {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Log {
     /// Client address.

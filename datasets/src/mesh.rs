@@ -21,6 +21,7 @@ pub const MESH_TRIANGLES: usize = 125_000;
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Vector3 {
     /// X coordinate.
@@ -44,6 +45,7 @@ pub struct Vector3 {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Triangle {
     /// First vertex.

@@ -23,6 +23,7 @@ pub const MINECRAFT_PLAYERS: usize = 500;
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub enum GameType {
     /// Gather and survive.
@@ -48,6 +49,7 @@ pub enum GameType {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Item {
     /// Stack size.
@@ -71,6 +73,7 @@ pub struct Item {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Abilities {
     /// Walking speed.
@@ -101,6 +104,7 @@ pub struct Abilities {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Entity {
     /// Entity kind.
@@ -149,6 +153,7 @@ pub struct Entity {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Vehicle {
     /// The vehicle's unique id.
@@ -170,6 +175,7 @@ pub struct Vehicle {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct RecipeBook {
     /// Unlocked recipes.
@@ -206,6 +212,7 @@ pub struct RecipeBook {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Player {
     /// Current game mode.

@@ -36,6 +36,7 @@ const CONTACTS: (usize, usize) = (50, 201);
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub enum EntityType {
     /// Destroyer.
@@ -91,6 +92,7 @@ const ENTITY_TYPES: [(EntityType, f64, usize, usize); 10] = [
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Transform {
     /// Depth below the surface (negative) or 0.
@@ -117,6 +119,7 @@ pub struct Transform {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Guidance {
     /// Target heading.
@@ -139,6 +142,7 @@ pub struct Guidance {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Contact {
     /// Damage taken.
@@ -173,6 +177,7 @@ pub struct Contact {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct TerrainUpdate {
     /// Chunk coordinates.
@@ -193,6 +198,7 @@ pub struct TerrainUpdate {
     rkyv::Deserialize,
     bitcode::Encode,
     bitcode::Decode,
+    zerocodec::Message,
 )]
 pub struct Update {
     /// Entities in view.

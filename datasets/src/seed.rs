@@ -42,6 +42,7 @@ pub struct ChatMessage {
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    zerocodec::Message,
 )]
 #[rkyv(derive(Debug, PartialEq, Eq))]
 pub enum RpcMethod {

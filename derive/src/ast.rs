@@ -2,7 +2,7 @@
 
 use syn::{Attribute, DeriveInput, Expr, Generics, Ident, Type};
 
-use crate::attr::MessageAttrs;
+use crate::attr::{MessageAttrs, read_field_attrs};
 use crate::ctxt::Ctxt;
 
 /// A struct or enum that derives `Message`.
@@ -54,11 +54,13 @@ pub(crate) struct Field<'a> {
     pub(crate) ident: Option<&'a Ident>,
     pub(crate) attrs: &'a [Attribute],
     pub(crate) ty: &'a Type,
+    /// `#[message(opaque = "...")]`: the name hashed instead of the type's fingerprint.
+    pub(crate) opaque: Option<String>,
 }
 
 impl<'a> Container<'a> {
-    /// Builds the model, recording an error for a union and for every `#[message]` that is not
-    /// on the type itself. Returns `None` only for a union.
+    /// Builds the model, recording an error for a union, for every `#[message]` on a variant
+    /// and for every field `#[message]` other than `opaque`. Returns `None` only for a union.
     pub(crate) fn from_ast(
         cx: &mut Ctxt,
         input: &'a DeriveInput,
@@ -120,18 +122,17 @@ fn style(fields: &syn::Fields) -> Style {
 fn fields<'a>(cx: &mut Ctxt, fields: &'a syn::Fields) -> Vec<Field<'a>> {
     fields
         .iter()
-        .map(|field| {
-            reject_misplaced(cx, &field.attrs, "a field");
-            Field {
-                ident: field.ident.as_ref(),
-                attrs: &field.attrs,
-                ty: &field.ty,
-            }
+        .map(|field| Field {
+            ident: field.ident.as_ref(),
+            attrs: &field.attrs,
+            ty: &field.ty,
+            opaque: read_field_attrs(cx, &field.attrs),
         })
         .collect()
 }
 
-/// `#[message(...)]` describes the whole type; anywhere else it would be silently ignored.
+/// `#[message(...)]` describes the whole type (or, with `opaque`, a field); on a variant it
+/// would be silently ignored.
 fn reject_misplaced(cx: &mut Ctxt, attrs: &[Attribute], place: &str) {
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("message")) {
         cx.error_spanned_by(

@@ -1,4 +1,5 @@
-//! The `#[message(...)]` attribute: `name`, `version`, `crate` and `archived_debug`.
+//! The `#[message(...)]` attribute: `name`, `version`, `crate`, `archived_debug` and
+//! `upgrade_from` on the type, `opaque` on a field.
 //!
 //! Every key is checked on its own, so one build reports every unknown, duplicate or
 //! ill-typed key at once, each pointing at the offending tokens.
@@ -12,7 +13,7 @@ use syn::{Attribute, Expr, Lit, Meta, Token};
 use crate::ctxt::Ctxt;
 
 /// The keys `#[message(...)]` accepts, for error messages.
-const KEYS: &str = "`name`, `version`, `crate` or `archived_debug`";
+const KEYS: &str = "`name`, `version`, `crate`, `archived_debug` or `upgrade_from`";
 
 /// What the `#[message(...)]` attributes of one type declare.
 #[derive(Default)]
@@ -25,6 +26,8 @@ pub(crate) struct MessageAttrs {
     pub(crate) krate: Option<syn::Path>,
     /// `archived_debug = false`: the attribute macro leaves `Debug` off the archived type.
     pub(crate) archived_debug: Option<bool>,
+    /// `upgrade_from = Previous`: the version this type reads and converts with `From`.
+    pub(crate) upgrade_from: Option<syn::Type>,
     /// The keys already given, to report a repeated one.
     seen: Vec<String>,
 }
@@ -38,7 +41,7 @@ impl MessageAttrs {
                 Meta::Path(_) | Meta::NameValue(_) => cx.error_spanned_by(
                     attr,
                     "expected `#[message(key = value, ...)]` with a key among `name`, \
-                     `version`, `crate` and `archived_debug`",
+                     `version`, `crate`, `archived_debug` and `upgrade_from`",
                 ),
             }
         }
@@ -58,11 +61,16 @@ impl MessageAttrs {
         let key = entry.key.unraw().to_string();
         if !matches!(
             key.as_str(),
-            "name" | "version" | "crate" | "archived_debug"
+            "name" | "version" | "crate" | "archived_debug" | "upgrade_from"
         ) {
+            let hint = if key == "opaque" {
+                " (`opaque` goes on a field)"
+            } else {
+                ""
+            };
             cx.error_spanned_by(
                 &entry.key,
-                format!("unknown `message` attribute key `{key}`; expected {KEYS}"),
+                format!("unknown `message` attribute key `{key}`; expected {KEYS}{hint}"),
             );
             return;
         }
@@ -78,6 +86,7 @@ impl MessageAttrs {
             "name" => "a string literal, like `name = \"ChatMessage\"`",
             "version" => "an integer literal, like `version = 2`",
             "archived_debug" => "`true` or `false`",
+            "upgrade_from" => "a type, like `upgrade_from = ChatV2`",
             _ => "a path in a string literal, like `crate = \"::zerocodec\"`",
         };
         let Some(value) = entry.value else {
@@ -127,12 +136,92 @@ impl MessageAttrs {
                     ..
                 }),
             ) => self.archived_debug = Some(lit.value),
+            ("upgrade_from", Expr::Path(path)) if path.qself.is_none() => {
+                self.upgrade_from = Some(syn::Type::Path(syn::TypePath {
+                    qself: None,
+                    path: path.path.clone(),
+                }));
+            }
+            (
+                "upgrade_from",
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(lit), ..
+                }),
+            ) => match lit.parse::<syn::Type>() {
+                Ok(ty) => self.upgrade_from = Some(ty),
+                Err(_) => cx.error_spanned_by(
+                    lit,
+                    format!("`upgrade_from` expects {expected}, found {:?}", lit.value()),
+                ),
+            },
             _ => cx.error_spanned_by(
                 &value,
                 format!("`{key}` expects {expected}, found {}", describe(&value)),
             ),
         }
     }
+}
+
+/// Reads a field's `#[message(opaque = "...")]`: the name that stands for the field's type in
+/// the fingerprint, or `None`.
+pub(crate) fn read_field_attrs(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<String> {
+    let mut opaque = None;
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("message")) {
+        let Meta::List(list) = &attr.meta else {
+            cx.error_spanned_by(
+                attr,
+                "expected `#[message(opaque = \"a name\")]` on a field",
+            );
+            continue;
+        };
+        let entries =
+            match Punctuated::<Entry, Token![,]>::parse_terminated.parse2(list.tokens.clone()) {
+                Ok(entries) => entries,
+                Err(error) => {
+                    cx.syn_error(error);
+                    continue;
+                }
+            };
+        for entry in entries {
+            let key = entry.key.unraw().to_string();
+            if key != "opaque" {
+                cx.error_spanned_by(
+                    &entry.key,
+                    format!(
+                        "unknown `message` attribute key `{key}` on a field; expected `opaque` \
+                         (the type's own keys go on the type)"
+                    ),
+                );
+                continue;
+            }
+            if opaque.is_some() {
+                cx.error_spanned_by(&entry.key, "duplicate `message` attribute key `opaque`");
+                continue;
+            }
+            match &entry.value {
+                Some(Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(lit), ..
+                })) if !lit.value().is_empty() => opaque = Some(lit.value()),
+                Some(Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(lit), ..
+                })) => cx.error_spanned_by(lit, "`opaque` must not be empty"),
+                Some(value) => cx.error_spanned_by(
+                    value,
+                    format!(
+                        "`opaque` expects a string literal naming the field's shape, like \
+                         `opaque = \"geo.Point/1\"`, found {}",
+                        describe(value)
+                    ),
+                ),
+                None => cx.error_spanned_by(
+                    &entry.key,
+                    "`opaque` needs a value: a string literal naming the field's shape, like \
+                     `opaque = \"geo.Point/1\"`",
+                ),
+            }
+        }
+    }
+    opaque
 }
 
 /// One `key` or `key = value` inside `#[message(...)]`.

@@ -1,23 +1,27 @@
-//! The canonical description of a message type, the text its fingerprint hashes.
+//! The canonical description of a message type, the text its fingerprint starts from.
 //!
 //! The description is built from tokens as written, never from resolved types, so it is the
 //! same on every build and platform. Each piece of user text is written as `LEN:TEXT` (bytes),
-//! so no two different shapes can produce the same description. Version 1 of the layout:
+//! so no two different shapes can produce the same description. Version 2 of the layout:
 //!
 //! ```text
-//! zerocodec-message/1
+//! zerocodec-message/2
 //! name LEN:NAME
 //! version N
-//! param type LEN:T                          one per type parameter, in order
-//! param const LEN:N LEN:TYPE                one per const parameter, in order
 //! attr LEN:ATTR                             one per wire-relevant attribute entry
 //! struct named|tuple|unit                   or `enum`, then one block per variant:
 //! variant LEN:NAME named|tuple|unit
 //! discriminant LEN:EXPR                     when written
 //! vattr LEN:ATTR
-//! field LEN:NAME LEN:TYPE                   named fields (`field INDEX LEN:TYPE` in tuples)
+//! field LEN:NAME                            named fields (`field INDEX` in tuples)
+//! opaque LEN:NAME                           for a field marked `#[message(opaque = "NAME")]`
 //! fattr LEN:ATTR
 //! ```
+//!
+//! Field *types* are not in the text: the fingerprint is FNV-1a 64 of the description, folded
+//! (`combine_fingerprints`) with the `Schema` fingerprint of each field's type, in the order
+//! the fields appear, opaque fields skipped. So a type is seen through its own fingerprint,
+//! whatever path or alias names it, and a change inside it changes every type that holds it.
 //!
 //! Token text is normalized: tokens are joined by single spaces and invisible groups (from
 //! `macro_rules!` fragments) are flattened, so whitespace, line breaks and comments never
@@ -26,15 +30,15 @@
 //! Wire-relevant attributes are `#[repr(...)]`, and the entries of `#[rkyv(...)]` and
 //! `#[serde(...)]` except the ones known not to change bytes (see [`RKYV_NON_WIRE`] and
 //! [`SERDE_NON_WIRE`]); an entry this list does not know counts, so a new layout option is
-//! never missed. Doc comments, visibility, lifetimes, bounds, `#[message(crate)]` and every
-//! other attribute are left out.
+//! never missed. Doc comments, visibility, generic parameters, lifetimes, bounds,
+//! `#[message(crate)]`, `upgrade_from` and every other attribute are left out.
 
 use std::fmt::Write as _;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt;
-use syn::{Attribute, GenericParam, Meta};
+use syn::{Attribute, Meta};
 
 use crate::ast::{Container, Data, Field, Style};
 
@@ -59,20 +63,9 @@ const SERDE_NON_WIRE: &[&str] = &["crate", "bound", "expecting", "borrow", "gett
 
 /// The canonical description of `container` (see the module docs).
 pub(crate) fn describe(container: &Container<'_>) -> String {
-    let mut out = String::from("zerocodec-message/1\n");
+    let mut out = String::from("zerocodec-message/2\n");
     line(&mut out, "name", &[&container.name()]);
     let _ = writeln!(out, "version {}", container.attrs.version.unwrap_or(0));
-    for param in &container.generics.params {
-        match param {
-            GenericParam::Type(param) => line(&mut out, "param type", &[&unraw(&param.ident)]),
-            GenericParam::Const(param) => line(
-                &mut out,
-                "param const",
-                &[&unraw(&param.ident), &tokens_text(&param.ty)],
-            ),
-            GenericParam::Lifetime(_) => {}
-        }
-    }
     attrs(&mut out, "attr", container.item_attrs);
     match &container.data {
         Data::Struct(style, fields) => {
@@ -99,12 +92,13 @@ pub(crate) fn describe(container: &Container<'_>) -> String {
 fn fields(out: &mut String, fields: &[Field<'_>]) {
     for (index, field) in fields.iter().enumerate() {
         match field.ident {
-            Some(ident) => line(out, "field", &[&unraw(ident), &tokens_text(field.ty)]),
+            Some(ident) => line(out, "field", &[&unraw(ident)]),
             None => {
-                let _ = write!(out, "field {index}");
-                atom(out, &tokens_text(field.ty));
-                out.push('\n');
+                let _ = writeln!(out, "field {index}");
             }
+        }
+        if let Some(name) = &field.opaque {
+            line(out, "opaque", &[name]);
         }
         attrs(out, "fattr", field.attrs);
     }

@@ -14,6 +14,8 @@ fn ui() {
     // these differently); the expected output is 1.95's, so older compilers skip them.
     if rustversion::cfg!(since(1.95)) {
         t.compile_fail("tests/ui/not_a_message/*.rs");
+        // A field whose type has no schema fingerprint, reported at the field.
+        t.compile_fail("tests/ui/no_schema/*.rs");
         // `OwnedArchive` refuses archived types aligned above 16 at compile time.
         t.compile_fail("tests/ui/overaligned/*.rs");
     }

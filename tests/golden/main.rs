@@ -19,6 +19,8 @@
 //! The message types here are local mirrors of the dataset types with fingerprints fixed by
 //! hand, so the frames do not change when the dataset types' fingerprints are regenerated.
 
+mod evolution;
+
 use std::path::PathBuf;
 
 use rkyv::util::AlignedVec;
@@ -254,11 +256,49 @@ fn encoder_reproduces_and_decoder_reads_every_golden_frame() {
     }
 }
 
+/// The schema-evolution frames (`v2-evolution-*`): written by three versions of one message,
+/// each still produced byte for byte by its writer and read by its own and every later
+/// version (see `evolution.rs`); and a header-less legacy JSON message of the first version,
+/// which a reader that declares legacy JSON to be that version upgrades.
+#[test]
+fn evolution_frames_are_reproduced_and_read_by_every_later_version() {
+    for (name, written) in evolution::cases() {
+        let path = golden_path(&name);
+        let encoded = written.encode();
+        if !path.exists() {
+            assert!(
+                bless(),
+                "{} is missing: run `ZEROCODEC_BLESS=1 cargo test -p zerocodec --test golden` \
+                 to write it, and commit it",
+                path.display()
+            );
+            std::fs::write(&path, &encoded).unwrap();
+        }
+        let stored = std::fs::read(&path).unwrap();
+        assert!(
+            stored == encoded,
+            "{name}: the encoder no longer produces the golden bytes.\n golden:  {}\n encoded: \
+             {}",
+            hex(&stored),
+            hex(&encoded)
+        );
+        let mut aligned = AlignedVec::<16>::new();
+        aligned.extend_from_slice(&stored);
+        written.check_decodes(&name, &aligned);
+    }
+    evolution::check_legacy_json(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden/evolution-chat-v1-legacy.json"),
+        bless(),
+    );
+}
+
 /// Every file in `tests/golden/` is a version 2 case above: none is left unchecked, and no
 /// frame of the unreleased version 1 is kept as if it were part of the format.
 #[test]
 fn every_golden_file_is_a_checked_version_2_case() {
-    let names: Vec<String> = cases().into_iter().map(|(name, _)| name).collect();
+    let mut names: Vec<String> = cases().into_iter().map(|(name, _)| name).collect();
+    names.extend(evolution::cases().into_iter().map(|(name, _)| name));
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut files = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {

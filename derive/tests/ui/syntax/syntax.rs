@@ -34,4 +34,20 @@ enum Misplaced {
     },
 }
 
+#[derive(Message)]
+struct FieldKeys {
+    #[message(opaque)]
+    a: u64,
+    #[message(opaque = 1, name = "b")]
+    b: u64,
+    #[message(opaque = "")]
+    c: u64,
+    #[message(opaque = "x", opaque = "y")]
+    d: u64,
+}
+
+#[derive(Message)]
+#[message(opaque = "Chat", upgrade_from = 3)]
+struct ContainerKeys;
+
 fn main() {}
