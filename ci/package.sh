@@ -40,6 +40,11 @@ grep -q "html_root_url = \"https://docs.rs/zerocodec/$version\"" src/lib.rs ||
   fail "src/lib.rs: html_root_url must name zerocodec $version"
 
 echo "== cargo package: package and verify ${crates[*]} ($version)"
+# Cargo unpacks the crates it verifies from its staging registry into CARGO_HOME's
+# registry/src/-<hash>/ and reuses an unpacked copy of the same name and version on later
+# runs, even when the crate changed since: on a reused machine the check would build against
+# stale sources. Remove earlier unpacked copies of our crates first (a fresh machine has none).
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/zerocodec*-"$version"
 log=$(mktemp)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/zerocodec-package-check.XXXXXX")
 trap 'rm -rf "$log" "$scratch"' EXIT
