@@ -24,39 +24,39 @@ use zerocodec_codecs::{BatchBuilder, BatchCodec, Compression, HybridCodec, JsonC
 #[zerocodec::message(name = "Chat", version = 1)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ChatV1 {
-    id: u64,
-    sender: String,
-    text: String,
+    pub(crate) id: u64,
+    pub(crate) sender: String,
+    pub(crate) text: String,
 }
 
 /// Version 2: a field added. `#[serde(default)]` lets JSON without it read as well.
 #[zerocodec::message(name = "Chat", version = 2, upgrade_from = ChatV1)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ChatV2 {
-    id: u64,
-    sender: String,
-    text: String,
+    pub(crate) id: u64,
+    pub(crate) sender: String,
+    pub(crate) text: String,
     #[serde(default)]
-    edited_at: Option<u64>,
+    pub(crate) edited_at: Option<u64>,
 }
 
 /// Who sent a message, from version 3 on. Its shape is part of `ChatV3`'s fingerprint.
 #[zerocodec::message]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct User {
-    name: String,
-    verified: bool,
+    pub(crate) name: String,
+    pub(crate) verified: bool,
 }
 
 /// Version 3: the sender is a `User`, and messages have reactions.
 #[zerocodec::message(name = "Chat", version = 3, upgrade_from = ChatV2)]
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ChatV3 {
-    id: u64,
-    sender: User,
-    text: String,
-    edited_at: Option<u64>,
-    reactions: Vec<String>,
+    pub(crate) id: u64,
+    pub(crate) sender: User,
+    pub(crate) text: String,
+    pub(crate) edited_at: Option<u64>,
+    pub(crate) reactions: Vec<String>,
 }
 
 impl From<ChatV1> for ChatV2 {

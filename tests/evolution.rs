@@ -16,83 +16,15 @@ use zerocodec_codecs::{
     ZstdDict, ZstdDictionary,
 };
 
-/// The chat message as first shipped.
-#[zerocodec::message(name = "Chat", version = 1)]
-#[derive(Debug, Clone, PartialEq)]
-struct ChatV1 {
-    id: u64,
-    sender: String,
-    text: String,
-}
+// The message versions and their conversions are the example's: one definition, which the
+// example and these tests share.
+#[path = "../examples/evolution.rs"]
+#[allow(dead_code, reason = "the example's `main` calls the same steps")]
+mod example;
 
-/// Version 2 adds an optional field (JSON readers may find it missing: `serde(default)`).
-#[zerocodec::message(name = "Chat", version = 2, upgrade_from = ChatV1)]
-#[derive(Debug, Clone, PartialEq)]
-struct ChatV2 {
-    id: u64,
-    sender: String,
-    text: String,
-    #[serde(default)]
-    edited_at: Option<u64>,
-}
+use example::{ChatV1, ChatV2, ChatV3, User};
 
-/// Who sent a message, from version 3 on.
-#[zerocodec::message]
-#[derive(Debug, Clone, PartialEq)]
-struct User {
-    name: String,
-    verified: bool,
-}
-
-/// Version 3 makes the sender a nested `User` and adds reactions.
-#[zerocodec::message(name = "Chat", version = 3, upgrade_from = ChatV2)]
-#[derive(Debug, Clone, PartialEq)]
-struct ChatV3 {
-    id: u64,
-    sender: User,
-    text: String,
-    edited_at: Option<u64>,
-    reactions: Vec<String>,
-}
-
-impl From<ChatV1> for ChatV2 {
-    fn from(v1: ChatV1) -> Self {
-        ChatV2 {
-            id: v1.id,
-            sender: v1.sender,
-            text: v1.text,
-            edited_at: None,
-        }
-    }
-}
-
-impl From<ChatV2> for ChatV3 {
-    fn from(v2: ChatV2) -> Self {
-        ChatV3 {
-            id: v2.id,
-            sender: User {
-                name: v2.sender,
-                verified: false,
-            },
-            text: v2.text,
-            edited_at: v2.edited_at,
-            reactions: Vec::new(),
-        }
-    }
-}
-
-/// The pinned writer's conversions: the newest code writing the old shapes.
-impl From<&ChatV3> for ChatV2 {
-    fn from(v3: &ChatV3) -> Self {
-        ChatV2 {
-            id: v3.id,
-            sender: v3.sender.name.clone(),
-            text: v3.text.clone(),
-            edited_at: v3.edited_at,
-        }
-    }
-}
-
+/// The pinned writer's conversion to the first version (the example pins to V2 only).
 impl From<&ChatV3> for ChatV1 {
     fn from(v3: &ChatV3) -> Self {
         ChatV1 {
@@ -590,10 +522,6 @@ proptest! {
 }
 
 // ---- examples/evolution.rs, run as tests, so the example cannot drift from what CI checks.
-
-#[path = "../examples/evolution.rs"]
-#[allow(dead_code, reason = "the example's `main` calls the same steps")]
-mod example;
 
 #[test]
 fn example_one_stream_one_reader() {
