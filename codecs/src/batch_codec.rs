@@ -226,31 +226,24 @@ impl<T: Message> BatchCodec<T> {
                 ),
             ));
         }
-        if let Some(found) = header.fingerprint {
-            if found != T::SCHEMA_FINGERPRINT {
-                let upgrades = self.upgrades.as_deref();
-                if let Some(older) = upgrades.and_then(|u| u.older.find(found)) {
-                    return Ok((frame, Some(*older)));
+        match header.fingerprint {
+            Some(found) if found != T::SCHEMA_FINGERPRINT => {
+                let upgrades = self.upgrades.as_deref().map(|u| &u.older);
+                match Upgrades::resolve(upgrades, found) {
+                    Ok(older) => Ok((frame, Some(older))),
+                    Err(older) => Err(Error::new(
+                        ErrorKind::TypeMismatch,
+                        format!(
+                            "expected a batch of `{}` (schema fingerprint {:#018x}){older}, \
+                             found a batch with schema fingerprint {found:#018x}",
+                            T::NAME,
+                            T::SCHEMA_FINGERPRINT
+                        ),
+                    )),
                 }
-                let older = match upgrades {
-                    Some(u) => format!(
-                        " or of an older version this reader upgrades from ({})",
-                        u.older.describe()
-                    ),
-                    None => String::new(),
-                };
-                return Err(Error::new(
-                    ErrorKind::TypeMismatch,
-                    format!(
-                        "expected a batch of `{}` (schema fingerprint {:#018x}){older}, found a \
-                         batch with schema fingerprint {found:#018x}",
-                        T::NAME,
-                        T::SCHEMA_FINGERPRINT
-                    ),
-                ));
             }
+            _ => Ok((frame, None)),
         }
-        Ok((frame, None))
     }
 }
 

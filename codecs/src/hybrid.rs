@@ -578,16 +578,15 @@ impl<T: Message> HybridCodec<T> {
         if header.codec != CodecId::RKYV && header.codec != CodecId::JSON {
             return Err(unknown_codec(header.codec));
         }
-        if let Some(found) = header.fingerprint {
-            if found != T::SCHEMA_FINGERPRINT {
-                let upgrades = self.upgrades();
-                return match upgrades.and_then(|u| u.find(found)) {
-                    Some(older) => Ok((frame, Some(*older))),
-                    None => Err(fingerprint_mismatch::<T>(found, upgrades)),
-                };
+        match header.fingerprint {
+            Some(found) if found != T::SCHEMA_FINGERPRINT => {
+                match Upgrades::resolve(self.upgrades(), found) {
+                    Ok(older) => Ok((frame, Some(older))),
+                    Err(older) => Err(fingerprint_mismatch::<T>(found, &older)),
+                }
             }
+            _ => Ok((frame, None)),
         }
-        Ok((frame, None))
     }
 
     /// The older version header-less legacy JSON is declared to be, if any.
@@ -1006,14 +1005,7 @@ fn unknown_codec(found: CodecId) -> Error {
 }
 
 #[cold]
-fn fingerprint_mismatch<T: Message>(found: u64, upgrades: Option<&Upgrades<T>>) -> Error {
-    let older = match upgrades {
-        Some(upgrades) => format!(
-            " or an older version this reader upgrades from ({})",
-            upgrades.describe()
-        ),
-        None => String::new(),
-    };
+fn fingerprint_mismatch<T: Message>(found: u64, older: &str) -> Error {
     Error::new(
         ErrorKind::TypeMismatch,
         format!(

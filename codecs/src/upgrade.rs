@@ -94,6 +94,26 @@ impl<T> Upgrades<T> {
         }
     }
 
+    /// Which version a frame whose header carries `found` (a fingerprint that is not the
+    /// current version's) holds, among `upgrades`: the older version, or, when none matches,
+    /// the text a `TypeMismatch` adds after the expected type (`" or an older version this
+    /// reader upgrades from (...)"`, empty without upgrades). One lookup for every frame codec.
+    pub(crate) fn resolve(upgrades: Option<&Self>, found: u64) -> Result<OlderVersion<T>, String>
+    where
+        OlderVersion<T>: Copy,
+    {
+        match upgrades {
+            Some(upgrades) => match upgrades.find(found) {
+                Some(older) => Ok(*older),
+                None => Err(format!(
+                    " or an older version this reader upgrades from ({})",
+                    upgrades.describe()
+                )),
+            },
+            None => Err(String::new()),
+        }
+    }
+
     /// `` `Chat` v2 (0x...), `Chat` v1 (0x...) ``, for error messages.
     pub(crate) fn describe(&self) -> String {
         self.older
