@@ -156,17 +156,10 @@ impl Decoder for ServerCodec {
         if let Some(item) = self.decode(src)? {
             return Ok(Some(item));
         }
-        if self.flavor.is_none() && src.is_empty() {
-            return Ok(None); // the stream ended between requests
-        }
-        // The peer hung up inside a request: `Incomplete`.
-        match self.requests.decode_eof(src)? {
-            Some(request) => Ok(Some((self.flavor.take().unwrap_or(Flavor::Frame), request))),
-            None => Err(Error::new(
-                ErrorKind::Incomplete,
-                "the client hung up inside a request",
-            )),
-        }
+        // The frame decoder tells a stream that ended between requests (`None`) from one that
+        // ended inside a request (`Incomplete`), even after it took the length prefix.
+        let request = self.requests.decode_eof(src)?;
+        Ok(request.map(|request| (self.flavor.take().unwrap_or(Flavor::Frame), request)))
     }
 }
 
