@@ -14,6 +14,8 @@ use zerocodec::{
     Result, ZeroCopyDecode,
 };
 
+#[cfg(feature = "bitcode")]
+use crate::bitcode::BitcodePayload;
 use crate::compress::compressed_not_accessible;
 use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, frame_options};
 use crate::rkyv::{self, RkyvCodec, ZeroCopyEncode};
@@ -40,14 +42,24 @@ impl<T> HybridMessage for T where
 {
 }
 
-/// The codec a [`HybridCodec`] tries first when encoding.
+/// The payload codec a [`HybridCodec`] writes: what each frame costs to write, to read and on
+/// the wire. Readers read every payload whatever the writer chose (the header names it).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Primary {
-    /// rkyv archives, falling back to JSON for values rkyv cannot encode (the default).
+    /// rkyv archives, read in place with no parsing (`access`), falling back to JSON for
+    /// values rkyv cannot encode (the default).
     Rkyv,
-    /// JSON inside frames (the first step of a migration: frame the old format, then switch).
+    /// JSON inside frames, for interop (the first step of a migration: frame the old format,
+    /// then switch).
     Json,
+    /// bitcode, the smallest frames (before and after compression) and the fastest writes;
+    /// reads parse (`decode`), with no in-place access. Needs
+    /// [`with_bitcode`](HybridCodec::with_bitcode) (feature `bitcode`), which is where `T`'s
+    /// bitcode derives are required: encoding without it fails with
+    /// [`ErrorKind::Unsupported`].
+    #[cfg(feature = "bitcode")]
+    Bitcode,
 }
 
 /// Counters of what only a [`HybridCodec`] does: rkyv encodes against JSON fallbacks,
@@ -168,6 +180,9 @@ impl HybridSnapshot {
 /// ```
 pub struct HybridCodec<T> {
     rkyv: RkyvCodec<T>,
+    /// bitcode's functions for `T`, when [`with_bitcode`](Self::with_bitcode) gave them.
+    #[cfg(feature = "bitcode")]
+    pub(crate) bitcode: Option<BitcodePayload<T>>,
     primary: Primary,
     fingerprint: bool,
     accept_legacy: bool,
@@ -187,6 +202,8 @@ impl<T> HybridCodec<T> {
     pub const fn new() -> Self {
         Self {
             rkyv: RkyvCodec::new(),
+            #[cfg(feature = "bitcode")]
+            bitcode: None,
             primary: Primary::Rkyv,
             fingerprint: true,
             accept_legacy: true,
@@ -252,6 +269,15 @@ impl<T> HybridCodec<T> {
         self.primary
     }
 
+    /// True if this codec reads (and can write) bitcode payloads: built `with_bitcode`
+    /// (feature `bitcode`).
+    pub const fn reads_bitcode(&self) -> bool {
+        #[cfg(feature = "bitcode")]
+        return self.bitcode.is_some();
+        #[cfg(not(feature = "bitcode"))]
+        return false;
+    }
+
     #[inline]
     fn count(&self, counter: impl FnOnce(&HybridMetrics) -> &AtomicU64) {
         if let Some(m) = &self.metrics {
@@ -270,6 +296,8 @@ impl<T> Clone for HybridCodec<T> {
     fn clone(&self) -> Self {
         Self {
             rkyv: self.rkyv,
+            #[cfg(feature = "bitcode")]
+            bitcode: self.bitcode,
             primary: self.primary,
             fingerprint: self.fingerprint,
             accept_legacy: self.accept_legacy,
@@ -284,6 +312,7 @@ impl<T> fmt::Debug for HybridCodec<T> {
         f.debug_struct("HybridCodec")
             .field("type", &std::any::type_name::<T>())
             .field("primary", &self.primary)
+            .field("bitcode", &self.reads_bitcode())
             .field("fingerprint", &self.fingerprint)
             .field("accept_legacy", &self.accept_legacy)
             .field("max_depth", &self.rkyv.max_depth())
@@ -312,8 +341,11 @@ impl<T: Message> HybridCodec<T> {
     fn open<'a>(&self, bytes: &'a [u8]) -> Result<Frame<'a>> {
         let frame = Frame::parse(bytes)?;
         let header = frame.header();
-        if header.codec != CodecId::RKYV && header.codec != CodecId::JSON {
-            return Err(unknown_codec(header.codec));
+        if header.codec != CodecId::RKYV
+            && header.codec != CodecId::JSON
+            && (header.codec != CodecId::BITCODE || !self.reads_bitcode())
+        {
+            return Err(unknown_codec::<T>(header.codec));
         }
         if let Some(found) = header.fingerprint {
             if found != T::SCHEMA_FINGERPRINT {
@@ -340,8 +372,8 @@ impl<T: Message + Serialize + ZeroCopyEncode> Payload for HybridPayload<'_, T> {
     #[inline]
     fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
         let HybridPayload(codec, value) = *self;
-        if codec.primary == Primary::Json {
-            return crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON);
+        if codec.primary != Primary::Rkyv {
+            return self.write_other(out);
         }
         match rkyv::serialize(value, out) {
             Ok(_) => {
@@ -364,6 +396,24 @@ impl<T: Message + Serialize + ZeroCopyEncode> Payload for HybridPayload<'_, T> {
                 })?;
                 Ok(CodecId::JSON)
             }
+        }
+    }
+}
+
+impl<T: Message + Serialize> HybridPayload<'_, T> {
+    /// The primaries other than rkyv, out of line so that rkyv's path stays as short as it is.
+    #[inline(never)]
+    fn write_other<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
+        let HybridPayload(codec, value) = *self;
+        match codec.primary {
+            #[cfg(feature = "bitcode")]
+            Primary::Bitcode => match &codec.bitcode {
+                Some(bitcode) => bitcode
+                    .encode_into(value, codec.policy().max_decompressed_len(), out)
+                    .map(|()| CodecId::BITCODE),
+                None => Err(bitcode_not_enabled::<T>()),
+            },
+            _ => crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON),
         }
     }
 }
@@ -419,13 +469,32 @@ impl<T: Message + DeserializeOwned + ZeroCopyDecode> HybridCodec<T> {
         }
         let frame = self.open(bytes)?;
         let codec = frame.header().codec;
-        self.frame.read(&frame, |payload| {
-            if codec == CodecId::RKYV {
-                self.rkyv.decode(payload)
-            } else {
-                decode_json::<T>(payload, false)
-            }
-        })
+        self.frame
+            .read(&frame, |payload| self.decode_payload(codec, payload))
+    }
+
+    /// Decodes a payload of a codec [`open`](Self::open) accepted.
+    #[inline]
+    fn decode_payload(&self, codec: CodecId, payload: &[u8]) -> Result<T> {
+        if codec == CodecId::RKYV {
+            self.rkyv.decode(payload)
+        } else {
+            self.decode_parsed(codec, payload)
+        }
+    }
+}
+
+impl<T: Message + DeserializeOwned> HybridCodec<T> {
+    /// Decodes a JSON or bitcode payload of a frame [`open`](Self::open) accepted.
+    fn decode_parsed(&self, codec: CodecId, payload: &[u8]) -> Result<T> {
+        match codec {
+            #[cfg(feature = "bitcode")]
+            CodecId::BITCODE => match &self.bitcode {
+                Some(bitcode) => bitcode.decode(payload, self.policy().max_decompressed_len()),
+                None => Err(unknown_codec::<T>(codec)),
+            },
+            _ => decode_json::<T>(payload, false),
+        }
     }
 }
 
@@ -459,6 +528,10 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             return Err(json_not_accessible("header-less legacy JSON"));
         }
         let frame = self.open(bytes)?;
+        // A bitcode payload has no in-place form, compressed or not: say so first.
+        if frame.header().codec == CodecId::BITCODE {
+            return Err(bitcode_not_accessible());
+        }
         if frame.header().is_compressed() {
             return Err(compressed_not_accessible(&frame));
         }
@@ -471,7 +544,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
     #[inline(never)]
     fn access_owned_other(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
         if !frame::is_frame(&bytes) {
-            return self.archive_json(self.legacy(&bytes)?, true);
+            return self.archive_decoded(decode_json::<T>(self.legacy(&bytes)?, true)?);
         }
         let frame = self.open(&bytes)?;
         let header = frame.header();
@@ -480,13 +553,13 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             return if header.codec == CodecId::RKYV {
                 OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
             } else {
-                self.archive_json(&buf, false)
+                self.archive_decoded(self.decode_parsed(header.codec, &buf)?)
             };
         }
         if header.codec == CodecId::RKYV {
             self.archive_rkyv(bytes.slice(header.payload_range()))
         } else {
-            self.archive_json(frame.payload(), false)
+            self.archive_decoded(self.decode_parsed(header.codec, frame.payload())?)
         }
     }
 
@@ -496,13 +569,13 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
         OwnedArchive::from_bytes_in(payload, self.rkyv.max_depth(), self.frame.pool())
     }
 
-    /// The archive of a JSON text: decoded, then re-encoded once as an owned archive.
+    /// The archive of a value decoded from a JSON or bitcode payload, encoded once as an
+    /// owned archive.
     ///
     /// A value rkyv refuses to encode is exactly what a writer sends as a JSON fallback, so
     /// that refusal is reported as a read-side `Unsupported` error that says to decode
     /// instead, never as an encode error on a read path.
-    fn archive_json(&self, json: &[u8], legacy: bool) -> Result<OwnedArchive<T>> {
-        let value: T = decode_json::<T>(json, legacy)?;
+    fn archive_decoded(&self, value: T) -> Result<OwnedArchive<T>> {
         let mut buf = self.frame.pool().take();
         if let Err(err) = rkyv::serialize(&value, &mut buf) {
             return Err(not_archivable::<T>(&err));
@@ -587,14 +660,46 @@ fn legacy_refused(bytes: &[u8]) -> Error {
 }
 
 #[cold]
-fn unknown_codec(found: CodecId) -> Error {
+fn unknown_codec<T: Message>(found: CodecId) -> Error {
+    let hint = if found != CodecId::BITCODE {
+        String::new()
+    } else if cfg!(feature = "bitcode") {
+        format!(
+            " (read bitcode with `HybridCodec::with_bitcode`, for a `{}` with bitcode's derives)",
+            T::NAME
+        )
+    } else {
+        " (bitcode needs zerocodec-codecs' `bitcode` feature)".to_string()
+    };
     Error::new(
         ErrorKind::UnknownCodec,
         format!(
-            "frame payload codec {found} is unknown: this reader handles {} and {}",
+            "frame payload codec {found} is unknown: this reader handles {} and {}{hint}",
             CodecId::JSON,
             CodecId::RKYV
         ),
+    )
+}
+
+#[cfg(feature = "bitcode")]
+#[cold]
+fn bitcode_not_enabled<T: Message>() -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "the primary is bitcode, but this codec has no bitcode support for `{}`: build it \
+             with `.with_bitcode()` (the type needs bitcode's `Encode` and `Decode` derives)",
+            T::NAME
+        ),
+    )
+}
+
+#[cold]
+fn bitcode_not_accessible() -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        "expected an rkyv payload for in-place access, found a bitcode payload (bitcode has no \
+         in-place form); use decode, or access_owned (which re-encodes it)",
     )
 }
 
