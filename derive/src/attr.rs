@@ -1,4 +1,4 @@
-//! The `#[message(...)]` attribute: `name`, `version`, `crate` and `archived_debug`.
+//! The `#[message(...)]` attribute: `name`, `version`, `crate`, `archived_debug` and `bitcode`.
 //!
 //! Every key is checked on its own, so one build reports every unknown, duplicate or
 //! ill-typed key at once, each pointing at the offending tokens.
@@ -12,7 +12,7 @@ use syn::{Attribute, Expr, Lit, Meta, Token};
 use crate::ctxt::Ctxt;
 
 /// The keys `#[message(...)]` accepts, for error messages.
-const KEYS: &str = "`name`, `version`, `crate` or `archived_debug`";
+const KEYS: &str = "`name`, `version`, `crate`, `archived_debug` or `bitcode`";
 
 /// What the `#[message(...)]` attributes of one type declare.
 #[derive(Default)]
@@ -25,6 +25,9 @@ pub(crate) struct MessageAttrs {
     pub(crate) krate: Option<syn::Path>,
     /// `archived_debug = false`: the attribute macro leaves `Debug` off the archived type.
     pub(crate) archived_debug: Option<bool>,
+    /// `bitcode`: the attribute macro also derives bitcode's `Encode` and `Decode` (where the
+    /// key was written, for the derive's error).
+    pub(crate) bitcode: Option<Span>,
     /// The keys already given, to report a repeated one.
     seen: Vec<String>,
 }
@@ -38,7 +41,7 @@ impl MessageAttrs {
                 Meta::Path(_) | Meta::NameValue(_) => cx.error_spanned_by(
                     attr,
                     "expected `#[message(key = value, ...)]` with a key among `name`, \
-                     `version`, `crate` and `archived_debug`",
+                     `version`, `crate`, `archived_debug` and `bitcode`",
                 ),
             }
         }
@@ -58,7 +61,7 @@ impl MessageAttrs {
         let key = entry.key.unraw().to_string();
         if !matches!(
             key.as_str(),
-            "name" | "version" | "crate" | "archived_debug"
+            "name" | "version" | "crate" | "archived_debug" | "bitcode"
         ) {
             cx.error_spanned_by(
                 &entry.key,
@@ -74,6 +77,19 @@ impl MessageAttrs {
             return;
         }
         self.seen.push(key.clone());
+        if key == "bitcode" {
+            match entry.value {
+                None => self.bitcode = Some(entry.key.span()),
+                Some(value) => cx.error_spanned_by(
+                    &value,
+                    format!(
+                        "`bitcode` takes no value: write `bitcode` alone, found {}",
+                        describe(&value)
+                    ),
+                ),
+            }
+            return;
+        }
         let expected = match key.as_str() {
             "name" => "a string literal, like `name = \"ChatMessage\"`",
             "version" => "an integer literal, like `version = 2`",
