@@ -128,14 +128,16 @@ impl HybridSnapshot {
 /// One message type on one wire in rkyv *and* JSON, framed by zerocodec's tagged header
 /// ([`zerocodec::frame`], `docs/wire-format.md`).
 ///
-/// **Encoding** writes a frame: header, then the payload from the primary codec (rkyv by
-/// default). When rkyv fails to encode a value (a `with` wrapper refusing it, say), the value
-/// is written as JSON instead and the fallback is counted. The header records the type's
-/// [`Message::SCHEMA_FINGERPRINT`] (unless turned off), the compression, and, when turned on,
-/// a CRC-32C of the frame.
+/// **Encoding** writes a frame: header, then the payload from the primary codec, chosen with
+/// [`with_primary`](Self::with_primary): rkyv by default, JSON, or bitcode (with
+/// `with_bitcode`, feature `bitcode`). When rkyv fails to encode a value (a `with` wrapper
+/// refusing it, say), the value is written as JSON instead and the fallback is counted. The
+/// header records the type's [`Message::SCHEMA_FINGERPRINT`] (unless turned off), the
+/// compression, and, when turned on, a CRC-32C of the frame.
 ///
-/// **Decoding** reads whatever the header names: an rkyv or JSON payload, stored raw or
-/// compressed with any algorithm this build has (the dictionary looked up in the
+/// **Decoding** reads whatever the header names: an rkyv or JSON payload (and a bitcode one
+/// when built `with_bitcode`), stored raw or compressed with any algorithm this build has (the
+/// dictionary looked up in the
 /// [registry](Self::with_dictionaries)). Input whose first byte is not the frame magic is
 /// header-less legacy JSON (the magic can never begin a JSON text, so this is certain, not a
 /// guess). A reader rejects, each with its own [`ErrorKind`]: an unknown version
@@ -146,7 +148,7 @@ impl HybridSnapshot {
 ///
 /// **Zero-copy**: [`access`](Access::access) borrows the archived payload of a raw rkyv frame
 /// (16-byte aligned whenever the frame is: the header of a raw payload is padded to 16 or 32
-/// bytes). A JSON or compressed payload has no archive to borrow: `access` fails with
+/// bytes). A JSON, bitcode or compressed payload has no archive to borrow: `access` fails with
 /// [`ErrorKind::Unsupported`]. [`access_owned`](Access::access_owned) reads every frame:
 /// it shares aligned `Bytes`, decompresses once into a pooled buffer, and decodes JSON and
 /// re-encodes it as an archive, so a reader can use it on every message during a migration.
