@@ -190,12 +190,15 @@ impl<T: bitcode::Encode + bitcode::DecodeOwned> crate::HybridCodec<T> {
 ///
 /// # Hostile input
 ///
-/// What bitcode 0.6 promises: decoding never panics and never reads out of bounds on any
-/// input (lengths are validated against the input before elements are decoded, and a length
-/// sum past 2^51 is refused), and every element of a collection costs at least one bit of
-/// input: bitcode never encodes a length or variant in zero bits, precisely so that a short
-/// input cannot claim an unbounded number of elements. Its errors carry no detail in release
-/// builds ("bitcode error").
+/// What bitcode 0.6 promises: little in writing. Its docs say nothing about hostile input
+/// beyond returning an error for input it cannot decode. What its code does (0.6.9, which its
+/// authors fuzz, and which this crate's `bitcode` fuzz target and malformed-input corpus
+/// hold to it): decoding returns an error, never panics, on any input; every length and
+/// variant is validated against the input before elements are decoded, and a total length
+/// past 2^51 is refused; every element of a collection costs at least one bit of input (it
+/// never packs a length or variant into zero bits, by its own comment so that a short input
+/// cannot make it allocate without bound). Its errors carry no detail in release builds
+/// ("bitcode error").
 ///
 /// What it does not promise, and what this codec adds:
 ///
