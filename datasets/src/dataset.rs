@@ -287,6 +287,16 @@ mod tests {
                 .iter()
                 .copied()
                 .chain(per_message.then_some("hybrid+zstd-dict"))
+                // The bitcode stacks, for the types with bitcode's derives.
+                .chain(
+                    if per_message {
+                        None
+                    } else {
+                        Some(["hybrid+bitcode", "hybrid+bitcode+zstd"])
+                    }
+                    .into_iter()
+                    .flatten(),
+                )
                 .chain(references)
                 .chain(
                     if *dataset == "rpc" {
