@@ -206,8 +206,8 @@ pub const CODEC_NAMES: [&str; 13] = [
 /// dictionary stack (`hybrid+zstd-dict`) exists only for per-message datasets, trained on
 /// `dataset.corpus.train` (the report measures its sizes on the held-out half). The bitcode
 /// stacks (`hybrid+bitcode`, `hybrid+bitcode+zstd`: the hybrid frame with
-/// [`Primary::Bitcode`](zerocodec_codecs::Primary::Bitcode)) exist for the types with
-/// bitcode's derives ([`BenchValue::bitcode_stacks`]).
+/// [`Primary::Bitcode`]) exist for the types with bitcode's derives
+/// ([`BenchValue::bitcode_stacks`]).
 pub fn codecs<T: BenchValue>(dataset: &Dataset<T>) -> Vec<Box<dyn CodecAdapter<T>>> {
     CODEC_NAMES
         .iter()
