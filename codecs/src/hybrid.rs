@@ -17,7 +17,7 @@ use zerocodec::{
 #[cfg(feature = "bitcode")]
 use crate::bitcode::BitcodePayload;
 use crate::compress::compressed_not_accessible;
-use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, frame_options};
+use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, Written, frame_options};
 use crate::rkyv::{self, RkyvCodec, ZeroCopyEncode};
 
 /// What a [`HybridCodec`] needs of a message type to write and read it: a wire identity,
@@ -371,14 +371,11 @@ impl<T: Message> HybridCodec<T> {
 struct HybridPayload<'a, T>(&'a HybridCodec<T>, &'a T);
 
 impl<T: Message + Serialize + ZeroCopyEncode> Payload for HybridPayload<'_, T> {
-    // Always inlined into the frame writer, with one comparison before rkyv: the bitcode
-    // branch tipped LLVM into an out-of-line call here (40 instructions on a chat-sized rkyv
-    // frame), and kept inline it cost 19.
-    #[inline(always)]
+    #[inline]
     fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
         let HybridPayload(codec, value) = *self;
-        if codec.primary != Primary::Rkyv {
-            return self.write_other(out);
+        if codec.primary == Primary::Json {
+            return crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON);
         }
         match rkyv::serialize(value, out) {
             Ok(_) => {
@@ -405,22 +402,22 @@ impl<T: Message + Serialize + ZeroCopyEncode> Payload for HybridPayload<'_, T> {
     }
 }
 
-impl<T: Message + Serialize> HybridPayload<'_, T> {
-    /// The primaries other than rkyv, out of line so that rkyv's path stays as short as it
-    /// was.
-    #[cold]
-    #[inline(never)]
-    fn write_other<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
-        let HybridPayload(codec, value) = *self;
-        match codec.primary {
-            #[cfg(feature = "bitcode")]
-            Primary::Bitcode => match &codec.bitcode {
-                Some(bitcode) => bitcode
-                    .encode_into(value, codec.policy().max_decompressed_len(), out)
-                    .map(|()| CodecId::BITCODE),
-                None => Err(bitcode_not_enabled::<T>()),
-            },
-            _ => crate::json::encode_into(value, out, T::NAME).map(|()| CodecId::JSON),
+/// A value as a bitcode payload (the bitcode primary): a payload of its own, so that rkyv's
+/// write path does not test for it (a branch there cost 16 instructions on a chat-sized
+/// frame, gate `chat/hybrid/encode`).
+#[cfg(feature = "bitcode")]
+struct BitcodeFramePayload<'a, T>(&'a HybridCodec<T>, &'a T);
+
+#[cfg(feature = "bitcode")]
+impl<T: Message> Payload for BitcodeFramePayload<'_, T> {
+    #[inline]
+    fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
+        let BitcodeFramePayload(codec, value) = *self;
+        match &codec.bitcode {
+            Some(bitcode) => bitcode
+                .encode_into(value, codec.policy().max_decompressed_len(), out)
+                .map(|()| CodecId::BITCODE),
+            None => Err(bitcode_not_enabled::<T>()),
         }
     }
 }
@@ -442,16 +439,45 @@ impl<T> Codec for HybridCodec<T> {
 impl<T: Message + Serialize + ZeroCopyEncode> Encode for HybridCodec<T> {
     #[inline]
     fn encode_into<B: EncodeBuf>(&self, item: &T, out: &mut B) -> Result<()> {
+        #[cfg(feature = "bitcode")]
+        if self.primary == Primary::Bitcode {
+            return self.encode_bitcode(item, out);
+        }
         let written = self
             .frame
             .write(&HybridPayload(self, item), self.own_fingerprint(), out)
             .map_err(named::<T>)?;
+        self.count_written(written);
+        Ok(())
+    }
+}
+
+impl<T: Message> HybridCodec<T> {
+    /// Counts a written frame's raw and stored payload bytes, when compressing with metrics on.
+    #[inline]
+    fn count_written(&self, written: Written) {
         if let Some(m) = &self.metrics {
             if !self.frame.compressor.is_none() {
                 m.raw_bytes.fetch_add(written.raw_len as u64, Relaxed);
                 m.stored_bytes.fetch_add(written.stored_len as u64, Relaxed);
             }
         }
+    }
+
+    /// `encode_into` with the bitcode primary, out of line.
+    #[cfg(feature = "bitcode")]
+    #[cold]
+    #[inline(never)]
+    fn encode_bitcode<B: EncodeBuf>(&self, item: &T, out: &mut B) -> Result<()> {
+        let written = self
+            .frame
+            .write(
+                &BitcodeFramePayload(self, item),
+                self.own_fingerprint(),
+                out,
+            )
+            .map_err(named::<T>)?;
+        self.count_written(written);
         Ok(())
     }
 }
