@@ -351,12 +351,19 @@ fn access_on_a_bitcode_frame_is_unsupported_naming_the_payload_codec() {
         assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
         assert!(err.message().contains("bitcode payload"), "{err}");
         assert!(err.message().contains("decode"), "{err}");
-        // The same from a reader that does not read bitcode at all: the codec is unknown.
+        // The same from a reader that does not read bitcode at all (its decode refuses the
+        // codec as unknown), and a frame for another type is still a type mismatch.
         let err = HybridCodec::<Event>::new()
             .access(&frame)
             .map(|_| ())
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::UnknownCodec, "{err}");
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.message().contains("bitcode payload"), "{err}");
+        let err = HybridCodec::<Other>::new()
+            .access(&frame)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TypeMismatch, "{err}");
     }
 }
 

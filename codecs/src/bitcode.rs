@@ -143,8 +143,10 @@ impl<T: bitcode::Encode + bitcode::DecodeOwned> crate::HybridCodec<T> {
     /// reader without this call rejects bitcode frames with [`ErrorKind::UnknownCodec`],
     /// naming it. A bitcode payload, raw or compressed, is at most the policy's
     /// [`max_decompressed_len`](crate::Policy::max_decompressed_len) (16 MiB by default);
-    /// [`BitcodeCodec`'s hostile-input notes](BitcodeCodec#hostile-input) say what that bounds. `access` cannot borrow a
-    /// bitcode payload ([`ErrorKind::Unsupported`]); `decode` and `access_owned` read it.
+    /// [`BitcodeCodec`'s hostile-input notes](BitcodeCodec#hostile-input) say what that
+    /// bounds. `access` cannot borrow a bitcode payload: it fails with
+    /// [`ErrorKind::Unsupported`], naming the payload codec, with or without this call;
+    /// `decode` and `access_owned` read it.
     ///
     /// # Examples
     ///

@@ -341,11 +341,17 @@ impl<T: Message> HybridCodec<T> {
 
     /// Parses a frame and checks its codec and fingerprint.
     fn open<'a>(&self, bytes: &'a [u8]) -> Result<Frame<'a>> {
+        self.open_with(bytes, self.reads_bitcode())
+    }
+
+    /// [`open`](Self::open), taking a bitcode payload as known when `bitcode` is true (access
+    /// does, to refuse it as `Unsupported` whether or not this codec reads bitcode).
+    fn open_with<'a>(&self, bytes: &'a [u8], bitcode: bool) -> Result<Frame<'a>> {
         let frame = Frame::parse(bytes)?;
         let header = frame.header();
         if header.codec != CodecId::RKYV
             && header.codec != CodecId::JSON
-            && (header.codec != CodecId::BITCODE || !self.reads_bitcode())
+            && (header.codec != CodecId::BITCODE || !bitcode)
         {
             return Err(unknown_codec::<T>(header.codec));
         }
@@ -560,8 +566,9 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             }
             return Err(json_not_accessible("header-less legacy JSON"));
         }
-        let frame = self.open(bytes)?;
-        // A bitcode payload has no in-place form, compressed or not: say so first.
+        let frame = self.open_with(bytes, true)?;
+        // A bitcode payload has no in-place form, compressed or not, whether or not this codec
+        // reads bitcode: say so first.
         if frame.header().codec == CodecId::BITCODE {
             return Err(bitcode_not_accessible());
         }
