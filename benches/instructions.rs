@@ -11,11 +11,13 @@
 //! `hybrid+lz4` is `hybrid_lz4` there), and the argument (`"chat/hybrid+lz4/encode"`) is the
 //! id itself, which is what the gate reads.
 //!
-//! Codecs: ours (`json`, `rkyv`, `hybrid`, `hybrid+lz4`, and `hybrid+zstd-dict` on the
-//! per-message datasets `chat` and `rpc`), the references `raw-rkyv` and `raw-serde_json`,
-//! and the peers `postcard` and `bitcode`, which cannot carry `rpc`'s free-form
-//! `serde_json::Value` and so are absent there. `hybrid+zstd` (no dictionary) is left out:
-//! its cost is zstd's, which the criterion suite and the report show.
+//! Codecs: ours (`json`, `rkyv`, `hybrid`, `hybrid+lz4`, `hybrid+zstd-dict` on the
+//! per-message datasets `chat` and `rpc`, and `hybrid+bitcode` and `hybrid+bitcode+zstd` on
+//! the large datasets, whose types have bitcode's derives), the references `raw-rkyv` and
+//! `raw-serde_json`, and the peers `postcard` and `bitcode`, which cannot carry `rpc`'s
+//! free-form `serde_json::Value` and so are absent there. `hybrid+zstd` (no dictionary) is left
+//! out: its cost is zstd's, which the criterion suite and the report show;
+//! `hybrid+bitcode+zstd` is in, so that the gate holds the bitcode payload with compression.
 //!
 //! Sizes: the large datasets run at [`Scale::Gate`] (a tenth of the benchmark sizes) so the
 //! whole file runs in a few minutes under callgrind; per-message datasets are one message and
@@ -260,6 +262,8 @@ dataset!(
         rkyv = "log/rkyv/encode",
         hybrid = "log/hybrid/encode",
         hybrid_lz4 = "log/hybrid+lz4/encode",
+        hybrid_bitcode = "log/hybrid+bitcode/encode",
+        hybrid_bitcode_zstd = "log/hybrid+bitcode+zstd/encode",
         raw_serde_json = "log/raw-serde_json/encode",
         raw_rkyv = "log/raw-rkyv/encode",
         postcard = "log/postcard/encode",
@@ -270,6 +274,8 @@ dataset!(
         rkyv = "log/rkyv/decode",
         hybrid = "log/hybrid/decode",
         hybrid_lz4 = "log/hybrid+lz4/decode",
+        hybrid_bitcode = "log/hybrid+bitcode/decode",
+        hybrid_bitcode_zstd = "log/hybrid+bitcode+zstd/decode",
         raw_serde_json = "log/raw-serde_json/decode",
         raw_rkyv = "log/raw-rkyv/decode",
         postcard = "log/postcard/decode",
@@ -289,6 +295,8 @@ dataset!(
         rkyv = "mesh/rkyv/encode",
         hybrid = "mesh/hybrid/encode",
         hybrid_lz4 = "mesh/hybrid+lz4/encode",
+        hybrid_bitcode = "mesh/hybrid+bitcode/encode",
+        hybrid_bitcode_zstd = "mesh/hybrid+bitcode+zstd/encode",
         raw_serde_json = "mesh/raw-serde_json/encode",
         raw_rkyv = "mesh/raw-rkyv/encode",
         postcard = "mesh/postcard/encode",
@@ -299,6 +307,8 @@ dataset!(
         rkyv = "mesh/rkyv/decode",
         hybrid = "mesh/hybrid/decode",
         hybrid_lz4 = "mesh/hybrid+lz4/decode",
+        hybrid_bitcode = "mesh/hybrid+bitcode/decode",
+        hybrid_bitcode_zstd = "mesh/hybrid+bitcode+zstd/decode",
         raw_serde_json = "mesh/raw-serde_json/decode",
         raw_rkyv = "mesh/raw-rkyv/decode",
         postcard = "mesh/postcard/decode",
@@ -318,6 +328,8 @@ dataset!(
         rkyv = "minecraft/rkyv/encode",
         hybrid = "minecraft/hybrid/encode",
         hybrid_lz4 = "minecraft/hybrid+lz4/encode",
+        hybrid_bitcode = "minecraft/hybrid+bitcode/encode",
+        hybrid_bitcode_zstd = "minecraft/hybrid+bitcode+zstd/encode",
         raw_serde_json = "minecraft/raw-serde_json/encode",
         raw_rkyv = "minecraft/raw-rkyv/encode",
         postcard = "minecraft/postcard/encode",
@@ -328,6 +340,8 @@ dataset!(
         rkyv = "minecraft/rkyv/decode",
         hybrid = "minecraft/hybrid/decode",
         hybrid_lz4 = "minecraft/hybrid+lz4/decode",
+        hybrid_bitcode = "minecraft/hybrid+bitcode/decode",
+        hybrid_bitcode_zstd = "minecraft/hybrid+bitcode+zstd/decode",
         raw_serde_json = "minecraft/raw-serde_json/decode",
         raw_rkyv = "minecraft/raw-rkyv/decode",
         postcard = "minecraft/postcard/decode",
@@ -347,6 +361,8 @@ dataset!(
         rkyv = "mk48/rkyv/encode",
         hybrid = "mk48/hybrid/encode",
         hybrid_lz4 = "mk48/hybrid+lz4/encode",
+        hybrid_bitcode = "mk48/hybrid+bitcode/encode",
+        hybrid_bitcode_zstd = "mk48/hybrid+bitcode+zstd/encode",
         raw_serde_json = "mk48/raw-serde_json/encode",
         raw_rkyv = "mk48/raw-rkyv/encode",
         postcard = "mk48/postcard/encode",
@@ -357,6 +373,8 @@ dataset!(
         rkyv = "mk48/rkyv/decode",
         hybrid = "mk48/hybrid/decode",
         hybrid_lz4 = "mk48/hybrid+lz4/decode",
+        hybrid_bitcode = "mk48/hybrid+bitcode/decode",
+        hybrid_bitcode_zstd = "mk48/hybrid+bitcode+zstd/decode",
         raw_serde_json = "mk48/raw-serde_json/decode",
         raw_rkyv = "mk48/raw-rkyv/decode",
         postcard = "mk48/postcard/decode",

@@ -28,6 +28,8 @@ impl CodecId {
     pub const FRAME: CodecId = CodecId(3);
     /// A batch of rkyv archives, as the payload of a frame.
     pub const BATCH: CodecId = CodecId(4);
+    /// bitcode 0.6 (its `Encode`/`Decode` derives), as the payload of a frame.
+    pub const BITCODE: CodecId = CodecId(5);
     /// The first id free for application-defined codecs.
     pub const FIRST_PRIVATE: CodecId = CodecId(128);
 
@@ -38,6 +40,7 @@ impl CodecId {
             2 => Some("rkyv"),
             3 => Some("frame"),
             4 => Some("batch"),
+            5 => Some("bitcode"),
             _ => None,
         }
     }

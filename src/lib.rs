@@ -100,7 +100,9 @@ pub use zerocodec_derive::Message;
 /// rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]` (serde from your own `serde`
 /// dependency, rkyv from [`zerocodec::rkyv`](rkyv)) and implements [`Message`] as
 /// `#[derive(Message)]` does. It takes the same arguments as `#[message(...)]`: `name`,
-/// `version`, `crate`, `archived_debug` and `upgrade_from`. Put it above the type's other attributes. Write
+/// `version`, `crate`, `archived_debug`, `upgrade_from`, and `bitcode`, which also derives
+/// bitcode's `Encode` and `Decode` (from your own `bitcode` dependency) for zerocodec-codecs'
+/// bitcode payloads. Put it above the type's other attributes. Write
 /// `#[derive(Message)]` yourself when you choose your own derives.
 ///
 /// # Fingerprints

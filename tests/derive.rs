@@ -764,3 +764,57 @@ fn attribute_macro_archived_types_print_so_access_results_unwrap() {
     });
     assert_eq!(OwnDerives::NAME, "OwnDerives");
 }
+
+/// `bitcode` adds bitcode's derives, from this crate's own `bitcode` dependency.
+#[zerocodec::message(name = "log.Line", bitcode)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    level: u8,
+    text: String,
+    tags: Vec<String>,
+}
+
+/// The same type without `bitcode`: the key leaves the fingerprint alone.
+mod plain_line {
+    #[zerocodec::message(name = "log.Line")]
+    pub struct Line {
+        level: u8,
+        text: String,
+        tags: Vec<String>,
+    }
+}
+
+#[test]
+fn attribute_macro_adds_bitcode_derives_when_asked() {
+    use zerocodec_codecs::{BitcodeCodec, HybridCodec, Primary};
+
+    let line = Line {
+        level: 3,
+        text: "disk almost full".into(),
+        tags: vec!["disk".into(), "ops".into()],
+    };
+    let codec = BitcodeCodec::new();
+    let bytes = codec.encode(&line).unwrap();
+    assert_eq!(&bytes[..], &bitcode::encode(&line)[..]);
+    assert_eq!(codec.decode(&bytes).unwrap(), line);
+    let hybrid = HybridCodec::new()
+        .with_bitcode()
+        .with_primary(Primary::Bitcode);
+    let frame = hybrid.encode(&line).unwrap();
+    assert_eq!(hybrid.decode(&frame).unwrap(), line);
+    // serde and rkyv are still there.
+    assert_eq!(
+        HybridCodec::<Line>::new()
+            .with_bitcode()
+            .decode(&frame)
+            .unwrap(),
+        line
+    );
+    let rkyv = RkyvCodec::new();
+    let archive = rkyv.encode(&line).unwrap();
+    assert_eq!(rkyv.access(&archive).unwrap().text, "disk almost full");
+    assert_eq!(
+        Line::SCHEMA_FINGERPRINT,
+        plain_line::Line::SCHEMA_FINGERPRINT
+    );
+}

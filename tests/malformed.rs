@@ -15,8 +15,9 @@
 //! - the input twice in a row (duplicated) and spliced with every other input (the header of
 //!   one with the payload of another, and one after the other).
 //!
-//! Every decoder (JSON, rkyv decode / access / access_owned, the hybrid codec's decode /
-//! access / access_owned in several configurations, with and without compression, each
+//! Every decoder (JSON, rkyv decode / access / access_owned, bitcode (`BitcodeCodec`, bare and
+//! in a compressed frame), the hybrid codec's decode / access / access_owned in several
+//! configurations, with and without compression, reading rkyv, JSON and bitcode payloads, each
 //! `Compressed` stack, the batch codec, batch open and get, and the length-delimited frame
 //! decoders) must return `Ok` or a typed [`zerocodec::Error`] with a lowercase message, never
 //! panic, and a counting global allocator checks that no input makes the decoders hold more
@@ -47,9 +48,9 @@ use zerocodec::prelude::*;
 use zerocodec::rkyv::util::AlignedVec;
 use zerocodec::{CodecId, CompressionId, Error, ErrorKind, Message, ZeroCopyDecode};
 use zerocodec_codecs::{
-    ArchivedFrameDecoder, AsJson, Batch, BatchBuilder, BatchCodec, BatchRef, Compressed,
-    Compression, FrameDecoder, HybridCodec, HybridMessage, JsonCodec, Policy, Primary, RkyvCodec,
-    ZstdDict, ZstdDictionary,
+    ArchivedFrameDecoder, AsJson, Batch, BatchBuilder, BatchCodec, BatchRef, BitcodeCodec,
+    Compressed, Compression, FrameDecoder, HybridCodec, HybridMessage, JsonCodec, Policy, Primary,
+    RkyvCodec, ZstdDict, ZstdDictionary,
 };
 use zerocodec_datasets::messages::{chat_messages, rpc_requests};
 use zerocodec_datasets::{ChatMessage, RpcRequest};
@@ -130,6 +131,8 @@ fn peak_during(f: impl FnOnce()) -> usize {
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
 )]
 struct Chat {
     id: String,
@@ -231,6 +234,10 @@ struct Decoders {
     json_dict: Compression,
     /// Hybrid readers of `Chat`: plain, strict, and writers of every compression.
     chat: Vec<HybridCodec<Chat>>,
+    /// Hybrid readers of `Chat` that read bitcode payloads: plain, checksummed, zstd.
+    chat_bitcode: Vec<HybridCodec<Chat>>,
+    /// `BitcodeCodec` readers of `Chat`, bare and in a zstd `Compressed` frame.
+    bitcode: (BitcodeCodec<Chat>, Compressed<BitcodeCodec<Chat>>),
     /// Hybrid readers of `Rpc`.
     rpc: Vec<HybridCodec<Rpc>>,
     /// `Compressed` rkyv stacks: lz4, zstd, the JSON dictionary (on rkyv payloads).
@@ -270,7 +277,17 @@ fn decoders() -> &'static Decoders {
         let rpc = HybridCodec::<Rpc>::new().with_policy(policy());
         let rkyv = Compressed::new(RkyvCodec::new(), Compression::None).with_policy(policy());
         let json = Compressed::new(JsonCodec::new(), Compression::None).with_policy(policy());
+        let bitcode_chat = chat.clone().with_bitcode().with_primary(Primary::Bitcode);
         Decoders {
+            chat_bitcode: vec![
+                bitcode_chat.clone(),
+                bitcode_chat.clone().with_checksum(true),
+                bitcode_chat.with_compression(Compression::Zstd(3)),
+            ],
+            bitcode: (
+                BitcodeCodec::new().with_max_len(LIMIT),
+                Compressed::new(BitcodeCodec::new(), Compression::Zstd(3)).with_policy(policy()),
+            ),
             chat: vec![
                 chat.clone(),
                 HybridCodec::compact()
@@ -435,6 +452,18 @@ fn feed(input: &[u8]) {
     for codec in &d.rpc {
         hybrid_all(codec, input, &al);
     }
+    for codec in &d.chat_bitcode {
+        hybrid_all(codec, input, &al);
+    }
+
+    // bitcode, bare and in a compressed frame.
+    let bitcode = typed(d.bitcode.0.decode(input));
+    typed(d.bitcode.1.decode(input));
+    if let Some(value) = bitcode {
+        // Whatever decodes re-encodes to a value that decodes equal.
+        let again = d.bitcode.0.encode(&value).unwrap();
+        assert_eq!(d.bitcode.0.decode(&again).unwrap(), value);
+    }
 
     // Compressed stacks.
     for codec in &d.rkyv {
@@ -495,7 +524,8 @@ fn feed_bounded(input: &[u8]) -> usize {
 enum Kind {
     /// A hybrid frame (tagged header, a `Chat` or `Rpc` payload).
     Frame,
-    /// A `Compressed<JsonCodec | RkyvCodec>` frame (tagged header, no fingerprint).
+    /// A `Compressed<JsonCodec | RkyvCodec | BitcodeCodec>` frame (tagged header, no
+    /// fingerprint).
     Compressed,
     /// A `BatchCodec` frame (tagged header, a batch payload).
     BatchFrame,
@@ -658,6 +688,23 @@ fn encodings() -> Vec<Valid> {
                 &long_batch,
             ),
         ),
+        v("bitcode-chat", Kind::Plain, enc(&d.bitcode.0, &chat)),
+        v("bitcode-zstd", Kind::Compressed, enc(&d.bitcode.1, &chat)),
+        v(
+            "hybrid-bitcode",
+            Kind::Frame,
+            enc(&d.chat_bitcode[0], &chat),
+        ),
+        v(
+            "hybrid-bitcode-checksum",
+            Kind::Frame,
+            enc(&d.chat_bitcode[1], &chat),
+        ),
+        v(
+            "hybrid-bitcode-zstd",
+            Kind::Frame,
+            enc(&d.chat_bitcode[2], &chat),
+        ),
         v(
             "stream-rkyv",
             Kind::Stream,
@@ -680,6 +727,8 @@ fn encodings() -> Vec<Valid> {
         "rkyv-zstd",
         "json-dict",
         "batch-frame-lz4",
+        "bitcode-zstd",
+        "hybrid-bitcode-zstd",
     ] {
         let f = out.iter().find(|v| v.name == name).unwrap();
         assert!(
@@ -1010,6 +1059,24 @@ fn every_valid_input_decodes() {
     for valid in encodings() {
         feed_bounded(&valid.bytes);
         let bytes = &valid.bytes;
+        if valid.name.starts_with("hybrid-bitcode") {
+            // Every bitcode reader reads every bitcode frame; the others refuse the codec.
+            for reader in &d.chat_bitcode {
+                assert_eq!(reader.decode(bytes).unwrap(), chat, "{}", valid.name);
+            }
+            let err = dict.decode(bytes).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::UnknownCodec, "{}", valid.name);
+            continue;
+        }
+        if valid.name.starts_with("bitcode-") {
+            let read = if valid.kind == Kind::Compressed {
+                d.bitcode.1.decode(bytes)
+            } else {
+                d.bitcode.0.decode(bytes)
+            };
+            assert_eq!(read.unwrap(), chat, "{}", valid.name);
+            continue;
+        }
         if valid.name.starts_with("hybrid-") && !valid.name.contains("rpc") {
             assert_eq!(dict.decode(bytes).unwrap(), chat, "{}", valid.name);
             if valid.name.starts_with("hybrid-dict") {
@@ -1301,6 +1368,16 @@ fn seeds() -> BTreeMap<&'static str, Vec<(String, Vec<u8>)>> {
         add("compress", name, get(name));
     }
     add("dict", "json-dict", get("json-dict"));
+    // The first byte picks the decoder family: 4 the `Chat` codecs, 5 the hybrid readers.
+    for (pick, name) in [
+        (4, "bitcode-chat"),
+        (4, "bitcode-zstd"),
+        (5, "hybrid-bitcode-zstd"),
+    ] {
+        let mut picked = vec![pick];
+        picked.extend_from_slice(&get(name));
+        add("bitcode", name, picked);
+    }
     add("batch", "batch-chat", get("batch-chat"));
     // The first byte picks the chunk size.
     let mut rkyv_stream = vec![5];
@@ -1321,7 +1398,7 @@ fn seed_decodes(target: &str, bytes: &[u8]) -> bool {
     let json = JsonCodec::<ChatMessage>::new();
     match target {
         "hybrid" => {
-            HybridCodec::<Chat>::new().decode(bytes).is_ok()
+            HybridCodec::<Chat>::new().with_bitcode().decode(bytes).is_ok()
                 || HybridCodec::<Rpc>::new().decode(bytes).is_ok()
                 || d.chat[4].decode(bytes).is_ok()
                 // The golden xor frame names a test-only algorithm: a typed error.
@@ -1347,6 +1424,14 @@ fn seed_decodes(target: &str, bytes: &[u8]) -> bool {
                 || Compressed::new(json, Compression::Zstd(3))
                     .decode(bytes)
                     .is_ok()
+        }
+        "bitcode" => {
+            let rest = &bytes[1..];
+            match bytes[0] % 6 {
+                4 => d.bitcode.0.decode(rest).is_ok() || d.bitcode.1.decode(rest).is_ok(),
+                5 => d.chat_bitcode[2].decode(rest).is_ok(),
+                _ => false,
+            }
         }
         "dict" => Compressed::new(json, d.json_dict.clone())
             .decode(bytes)

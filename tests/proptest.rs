@@ -1,7 +1,8 @@
 //! Property tests: for arbitrary values of a nested message type (enums with every variant
 //! shape, strings of any Unicode, empty and large collections, maps, options, a
 //! `serde_json::Value` field), every codec and stack round-trips exactly, and zero-copy access
-//! agrees with decode.
+//! agrees with decode; bitcode, alone and as a hybrid payload, round-trips the same values
+//! less the `Value` field.
 //!
 //! Each property runs 64 cases by default; set `PROPTEST_CASES` for more (or fewer).
 
@@ -16,8 +17,8 @@ use zerocodec::bytes::Bytes;
 use zerocodec::prelude::*;
 use zerocodec::{BufferPool, Message};
 use zerocodec_codecs::{
-    AsJson, Batch, BatchBuilder, BatchCodec, Compressed, Compression, HybridCodec, JsonCodec,
-    Policy, Primary, RkyvCodec, ZstdDict, ZstdDictionary,
+    AsJson, Batch, BatchBuilder, BatchCodec, BitcodeCodec, Compressed, Compression, HybridCodec,
+    JsonCodec, Policy, Primary, RkyvCodec, ZstdDict, ZstdDictionary,
 };
 
 #[derive(
@@ -29,6 +30,8 @@ use zerocodec_codecs::{
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
 )]
 enum Body {
     Empty,
@@ -46,6 +49,8 @@ enum Body {
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
 )]
 struct Leaf {
     name: String,
@@ -80,6 +85,51 @@ struct Doc {
 impl Message for Doc {
     const NAME: &'static str = "Doc";
     const SCHEMA_FINGERPRINT: u64 = 0x0D0C_0000_0000_0001;
+}
+
+/// [`Doc`] without its `serde_json::Value` field (bitcode's derives have no `Value`), with
+/// bitcode's derives: what the bitcode codec and payload carry.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
+)]
+struct Record {
+    id: u64,
+    title: String,
+    tags: Vec<String>,
+    body: Body,
+    children: Vec<Leaf>,
+    parent: Option<Box<Leaf>>,
+    scores: BTreeMap<String, i64>,
+    ratio: f64,
+    blob: Vec<u8>,
+}
+
+impl Message for Record {
+    const NAME: &'static str = "Record";
+    const SCHEMA_FINGERPRINT: u64 = 0x0D0C_0000_0000_0002;
+}
+
+fn record() -> impl Strategy<Value = Record> {
+    doc().prop_map(|d| Record {
+        id: d.id,
+        title: d.title,
+        tags: d.tags,
+        body: d.body,
+        children: d.children,
+        parent: d.parent,
+        scores: d.scores,
+        ratio: d.ratio,
+        blob: d.blob,
+    })
 }
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -196,9 +246,10 @@ fn policy() -> Policy {
 }
 
 /// `codec` round-trips `doc`, and (for zero-copy codecs) the archived view agrees.
-fn round_trip<C>(codec: &C, doc: &Doc) -> Result<Bytes, TestCaseError>
+fn round_trip<C>(codec: &C, doc: &C::Item) -> Result<Bytes, TestCaseError>
 where
-    C: Encode<Item = Doc> + Decode,
+    C: Encode + Decode,
+    C::Item: PartialEq + std::fmt::Debug,
 {
     let bytes = codec
         .encode(doc)
@@ -217,11 +268,11 @@ where
     Ok(bytes)
 }
 
-fn owned_agrees<C: Access<Item = Doc>>(
-    codec: &C,
-    bytes: Bytes,
-    doc: &Doc,
-) -> Result<(), TestCaseError> {
+fn owned_agrees<C>(codec: &C, bytes: Bytes, doc: &C::Item) -> Result<(), TestCaseError>
+where
+    C: Access,
+    C::Item: zerocodec::ZeroCopyDecode + PartialEq + std::fmt::Debug,
+{
     // Aligned (shared) and unaligned (copied once).
     let mut shifted = vec![0u8];
     shifted.extend_from_slice(&bytes);
@@ -311,6 +362,29 @@ proptest! {
         // Header-less legacy JSON reads the same value.
         let legacy = JsonCodec::new().encode(&doc).unwrap();
         prop_assert_eq!(&HybridCodec::<Doc>::new().decode(&legacy).unwrap(), &doc);
+    }
+
+    #[test]
+    fn bitcode_round_trips_alone_and_in_every_frame(record in record()) {
+        round_trip(&BitcodeCodec::new(), &record)?;
+        let reader = HybridCodec::<Record>::new().with_bitcode();
+        for compression in [Compression::None, Compression::Lz4, Compression::Zstd(3)] {
+            round_trip(
+                &Compressed::new(BitcodeCodec::new(), compression.clone()).with_policy(policy()),
+                &record,
+            )?;
+            for checksum in [false, true] {
+                let codec = HybridCodec::<Record>::new()
+                    .with_bitcode()
+                    .with_primary(Primary::Bitcode)
+                    .with_checksum(checksum)
+                    .with_compression(compression.clone())
+                    .with_policy(policy());
+                let bytes = round_trip(&codec, &record)?;
+                prop_assert_eq!(&reader.decode(&bytes).unwrap(), &record);
+                owned_agrees(&codec, bytes, &record)?;
+            }
+        }
     }
 
     #[test]

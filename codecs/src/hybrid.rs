@@ -16,8 +16,10 @@ use zerocodec::{
     Result, Versioned, ZeroCopyDecode,
 };
 
+#[cfg(feature = "bitcode")]
+use crate::bitcode::BitcodePayload;
 use crate::compress::compressed_not_accessible;
-use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, frame_options};
+use crate::layer::{FRAME_CONTENT_TYPE, FrameLayer, Payload, Written, frame_options};
 use crate::rkyv::{self, RkyvCodec, ZeroCopyEncode};
 use crate::upgrade::{self, Frames, OlderVersion, UpgradeChain, Upgrades};
 
@@ -43,14 +45,24 @@ impl<T> HybridMessage for T where
 {
 }
 
-/// The codec a [`HybridCodec`] tries first when encoding.
+/// The payload codec a [`HybridCodec`] writes: what each frame costs to write, to read and on
+/// the wire. Readers read every payload whatever the writer chose (the header names it).
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Primary {
-    /// rkyv archives, falling back to JSON for values rkyv cannot encode (the default).
+    /// rkyv archives, read in place with no parsing (`access`), falling back to JSON for
+    /// values rkyv cannot encode (the default).
     Rkyv,
-    /// JSON inside frames (the first step of a migration: frame the old format, then switch).
+    /// JSON inside frames, for interop (the first step of a migration: frame the old format,
+    /// then switch).
     Json,
+    /// bitcode, the smallest frames (before and after compression) and the fastest writes;
+    /// reads parse (`decode`), with no in-place access. Needs
+    /// [`with_bitcode`](HybridCodec::with_bitcode) (feature `bitcode`), which is where `T`'s
+    /// bitcode derives are required: encoding without it fails with
+    /// [`ErrorKind::Unsupported`].
+    #[cfg(feature = "bitcode")]
+    Bitcode,
 }
 
 /// Counters of what only a [`HybridCodec`] does: rkyv encodes against JSON fallbacks,
@@ -124,14 +136,16 @@ impl HybridSnapshot {
 /// One message type on one wire in rkyv *and* JSON, framed by zerocodec's tagged header
 /// ([`zerocodec::frame`], `docs/wire-format.md`).
 ///
-/// **Encoding** writes a frame: header, then the payload from the primary codec (rkyv by
-/// default). When rkyv fails to encode a value (a `with` wrapper refusing it, say), the value
-/// is written as JSON instead and the fallback is counted. The header records the type's
-/// [`Message::SCHEMA_FINGERPRINT`] (unless turned off), the compression, and, when turned on,
-/// a CRC-32C of the frame.
+/// **Encoding** writes a frame: header, then the payload from the primary codec, chosen with
+/// [`with_primary`](Self::with_primary): rkyv by default, JSON, or bitcode (with
+/// `with_bitcode`, feature `bitcode`). When rkyv fails to encode a value (a `with` wrapper
+/// refusing it, say), the value is written as JSON instead and the fallback is counted. The
+/// header records the type's [`Message::SCHEMA_FINGERPRINT`] (unless turned off), the
+/// compression, and, when turned on, a CRC-32C of the frame.
 ///
-/// **Decoding** reads whatever the header names: an rkyv or JSON payload, stored raw or
-/// compressed with any algorithm this build has (the dictionary looked up in the
+/// **Decoding** reads whatever the header names: an rkyv or JSON payload (and a bitcode one
+/// when built `with_bitcode`), stored raw or compressed with any algorithm this build has (the
+/// dictionary looked up in the
 /// [registry](Self::with_dictionaries)). Input whose first byte is not the frame magic is
 /// header-less legacy JSON (the magic can never begin a JSON text, so this is certain, not a
 /// guess). A reader rejects, each with its own [`ErrorKind`]: an unknown version
@@ -145,7 +159,7 @@ impl HybridSnapshot {
 ///
 /// **Zero-copy**: [`access`](Access::access) borrows the archived payload of a raw rkyv frame
 /// (16-byte aligned whenever the frame is: the header of a raw payload is padded to 16 or 32
-/// bytes). A JSON or compressed payload has no archive to borrow: `access` fails with
+/// bytes). A JSON, bitcode or compressed payload has no archive to borrow: `access` fails with
 /// [`ErrorKind::Unsupported`]. [`access_owned`](Access::access_owned) reads every frame:
 /// it shares aligned `Bytes`, decompresses once into a pooled buffer, and decodes JSON and
 /// re-encodes it as an archive, so a reader can use it on every message during a migration.
@@ -179,6 +193,9 @@ impl HybridSnapshot {
 /// ```
 pub struct HybridCodec<T> {
     rkyv: RkyvCodec<T>,
+    /// bitcode's functions for `T`, when [`with_bitcode`](Self::with_bitcode) gave them.
+    #[cfg(feature = "bitcode")]
+    pub(crate) bitcode: Option<BitcodePayload<T>>,
     primary: Primary,
     fingerprint: bool,
     accept_legacy: bool,
@@ -245,6 +262,8 @@ impl<T> HybridCodec<T> {
     pub const fn new() -> Self {
         Self {
             rkyv: RkyvCodec::new(),
+            #[cfg(feature = "bitcode")]
+            bitcode: None,
             primary: Primary::Rkyv,
             fingerprint: true,
             accept_legacy: true,
@@ -309,6 +328,15 @@ impl<T> HybridCodec<T> {
     /// The primary codec.
     pub const fn primary(&self) -> Primary {
         self.primary
+    }
+
+    /// True if this codec reads (and can write) bitcode payloads: built `with_bitcode`
+    /// (feature `bitcode`).
+    pub const fn reads_bitcode(&self) -> bool {
+        #[cfg(feature = "bitcode")]
+        return self.bitcode.is_some();
+        #[cfg(not(feature = "bitcode"))]
+        return false;
     }
 
     #[inline]
@@ -511,6 +539,8 @@ impl<T> Clone for HybridCodec<T> {
     fn clone(&self) -> Self {
         Self {
             rkyv: self.rkyv,
+            #[cfg(feature = "bitcode")]
+            bitcode: self.bitcode,
             primary: self.primary,
             fingerprint: self.fingerprint,
             accept_legacy: self.accept_legacy,
@@ -526,6 +556,7 @@ impl<T> fmt::Debug for HybridCodec<T> {
         f.debug_struct("HybridCodec")
             .field("type", &std::any::type_name::<T>())
             .field("primary", &self.primary)
+            .field("bitcode", &self.reads_bitcode())
             .field("fingerprint", &self.fingerprint)
             .field("accept_legacy", &self.accept_legacy)
             .field("max_depth", &self.rkyv.max_depth())
@@ -573,10 +604,23 @@ impl<T: Message> HybridCodec<T> {
     /// Parses a frame and checks its codec and fingerprint: the current version's (`None`),
     /// or an older version this codec upgrades from.
     fn open<'a>(&self, bytes: &'a [u8]) -> Result<(Frame<'a>, Option<OlderVersion<T>>)> {
+        self.open_with(bytes, self.reads_bitcode())
+    }
+
+    /// [`open`](Self::open), taking a bitcode payload as known when `bitcode` is true (access
+    /// does, to refuse it as `Unsupported` whether or not this codec reads bitcode).
+    fn open_with<'a>(
+        &self,
+        bytes: &'a [u8],
+        bitcode: bool,
+    ) -> Result<(Frame<'a>, Option<OlderVersion<T>>)> {
         let frame = Frame::parse(bytes)?;
         let header = frame.header();
-        if header.codec != CodecId::RKYV && header.codec != CodecId::JSON {
-            return Err(unknown_codec(header.codec));
+        if header.codec != CodecId::RKYV
+            && header.codec != CodecId::JSON
+            && (header.codec != CodecId::BITCODE || !bitcode)
+        {
+            return Err(unknown_codec::<T>(header.codec));
         }
         match header.fingerprint {
             Some(found) if found != T::SCHEMA_FINGERPRINT => {
@@ -684,6 +728,26 @@ impl<T> Payload for PinnedPayload<'_, T> {
     }
 }
 
+/// A value as a bitcode payload (the bitcode primary): a payload of its own, so that rkyv's
+/// write path does not test for it (a branch there cost 16 instructions on a chat-sized
+/// frame, gate `chat/hybrid/encode`).
+#[cfg(feature = "bitcode")]
+struct BitcodeFramePayload<'a, T>(&'a HybridCodec<T>, &'a T);
+
+#[cfg(feature = "bitcode")]
+impl<T: Message> Payload for BitcodeFramePayload<'_, T> {
+    #[inline]
+    fn write_to<B: EncodeBuf>(&self, out: &mut B) -> Result<CodecId> {
+        let BitcodeFramePayload(codec, value) = *self;
+        match &codec.bitcode {
+            Some(bitcode) => bitcode
+                .encode_into(value, codec.policy().max_decompressed_len(), out)
+                .map(|()| CodecId::BITCODE),
+            None => Err(bitcode_not_enabled::<T>()),
+        }
+    }
+}
+
 impl<T> Codec for HybridCodec<T> {
     type Item = T;
 
@@ -706,11 +770,15 @@ impl<T: Message + Serialize + ZeroCopyEncode> Encode for HybridCodec<T> {
                 return self.encode_pinned(pinned, item, out);
             }
         }
+        #[cfg(feature = "bitcode")]
+        if self.primary == Primary::Bitcode {
+            return self.encode_bitcode(item, out);
+        }
         let written = self
             .frame
             .write(&HybridPayload(self, item), self.own_fingerprint(), out)
             .map_err(named::<T>)?;
-        self.count_compression(written);
+        self.count_written(written);
         Ok(())
     }
 }
@@ -723,11 +791,20 @@ impl<T: Message> HybridCodec<T> {
         codec: CodecId,
         payload: &[u8],
     ) -> Result<T> {
-        if codec == CodecId::RKYV {
-            self.count(|m| &m.upgrades);
-            (older.rkyv)(payload, self.rkyv.max_depth())
-        } else {
-            self.upgrade_json(older, payload, false)
+        match codec {
+            CodecId::RKYV => {
+                self.count(|m| &m.upgrades);
+                (older.rkyv)(payload, self.rkyv.max_depth())
+            }
+            CodecId::JSON => self.upgrade_json(older, payload, false),
+            // Older versions are declared with their rkyv and serde bounds only.
+            _ => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "`{}` v{} is upgraded from rkyv or JSON payloads; this frame's payload is {}",
+                    older.name, older.version, codec
+                ),
+            )),
         }
     }
 
@@ -751,8 +828,9 @@ impl<T: Message> HybridCodec<T> {
         read(json)
     }
 
+    /// Counts a written frame's raw and stored payload bytes, when compressing with metrics on.
     #[inline]
-    fn count_compression(&self, written: crate::layer::Written) {
+    fn count_written(&self, written: Written) {
         if let Some(m) = &self.metrics {
             if !self.frame.compressor.is_none() {
                 m.raw_bytes.fetch_add(written.raw_len as u64, Relaxed);
@@ -774,7 +852,24 @@ impl<T: Message> HybridCodec<T> {
             .frame
             .write(&payload, fingerprint, out)
             .map_err(named::<T>)?;
-        self.count_compression(written);
+        self.count_written(written);
+        Ok(())
+    }
+
+    /// `encode_into` with the bitcode primary, out of line.
+    #[cfg(feature = "bitcode")]
+    #[cold]
+    #[inline(never)]
+    fn encode_bitcode<B: EncodeBuf>(&self, item: &T, out: &mut B) -> Result<()> {
+        let written = self
+            .frame
+            .write(
+                &BitcodeFramePayload(self, item),
+                self.own_fingerprint(),
+                out,
+            )
+            .map_err(named::<T>)?;
+        self.count_written(written);
         Ok(())
     }
 }
@@ -806,8 +901,22 @@ impl<T: Message + DeserializeOwned + ZeroCopyDecode> HybridCodec<T> {
         self.frame.read(&frame, |payload| match &older {
             Some(older) => self.upgrade_payload(older, codec, payload),
             None if codec == CodecId::RKYV => self.rkyv.decode(payload),
-            None => decode_json::<T>(payload, false),
+            None => self.decode_parsed(codec, payload),
         })
+    }
+}
+
+impl<T: Message + DeserializeOwned> HybridCodec<T> {
+    /// Decodes a JSON or bitcode payload of a frame [`open`](Self::open) accepted.
+    fn decode_parsed(&self, codec: CodecId, payload: &[u8]) -> Result<T> {
+        match codec {
+            #[cfg(feature = "bitcode")]
+            CodecId::BITCODE => match &self.bitcode {
+                Some(bitcode) => bitcode.decode(payload, self.policy().max_decompressed_len()),
+                None => Err(unknown_codec::<T>(codec)),
+            },
+            _ => decode_json::<T>(payload, false),
+        }
     }
 }
 
@@ -840,7 +949,12 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             }
             return Err(json_not_accessible("header-less legacy JSON"));
         }
-        let (frame, older) = self.open(bytes)?;
+        let (frame, older) = self.open_with(bytes, true)?;
+        // A bitcode payload has no in-place form, compressed or not, whether or not this codec
+        // reads bitcode: say so first.
+        if frame.header().codec == CodecId::BITCODE {
+            return Err(bitcode_not_accessible());
+        }
         if let Some(older) = older {
             return Err(older_not_accessible::<T>(&older));
         }
@@ -859,7 +973,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             let json = self.legacy(&bytes)?;
             return match self.legacy_version()? {
                 Some(older) => self.archive_value(self.upgrade_json(&older, json, true)?),
-                None => self.archive_json(json, true),
+                None => self.archive_value(decode_json::<T>(json, true)?),
             };
         }
         let (frame, older) = self.open(&bytes)?;
@@ -876,13 +990,13 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             return if header.codec == CodecId::RKYV {
                 OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
             } else {
-                self.archive_json(&buf, false)
+                self.archive_value(self.decode_parsed(header.codec, &buf)?)
             };
         }
         if header.codec == CodecId::RKYV {
             self.archive_rkyv(bytes.slice(header.payload_range()))
         } else {
-            self.archive_json(frame.payload(), false)
+            self.archive_value(self.decode_parsed(header.codec, frame.payload())?)
         }
     }
 
@@ -892,17 +1006,12 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
         OwnedArchive::from_bytes_in(payload, self.rkyv.max_depth(), self.frame.pool())
     }
 
-    /// The archive of a JSON text: decoded, then re-encoded once as an owned archive.
+    /// `value` archived once into a pooled buffer: a value decoded from a JSON or bitcode
+    /// payload, or an upgraded one.
     ///
     /// A value rkyv refuses to encode is exactly what a writer sends as a JSON fallback, so
     /// that refusal is reported as a read-side `Unsupported` error that says to decode
     /// instead, never as an encode error on a read path.
-    fn archive_json(&self, json: &[u8], legacy: bool) -> Result<OwnedArchive<T>> {
-        self.archive_value(decode_json::<T>(json, legacy)?)
-    }
-
-    /// `value` archived once into a pooled buffer (a JSON payload's value, or an upgraded
-    /// one).
     fn archive_value(&self, value: T) -> Result<OwnedArchive<T>> {
         let mut buf = self.frame.pool().take();
         if let Err(err) = rkyv::serialize(&value, &mut buf) {
@@ -993,14 +1102,46 @@ fn legacy_refused(bytes: &[u8]) -> Error {
 }
 
 #[cold]
-fn unknown_codec(found: CodecId) -> Error {
+fn unknown_codec<T: Message>(found: CodecId) -> Error {
+    let hint = if found != CodecId::BITCODE {
+        String::new()
+    } else if cfg!(feature = "bitcode") {
+        format!(
+            " (read bitcode with `HybridCodec::with_bitcode`, for a `{}` with bitcode's derives)",
+            T::NAME
+        )
+    } else {
+        " (bitcode needs zerocodec-codecs' `bitcode` feature)".to_string()
+    };
     Error::new(
         ErrorKind::UnknownCodec,
         format!(
-            "frame payload codec {found} is unknown: this reader handles {} and {}",
+            "frame payload codec {found} is unknown: this reader handles {} and {}{hint}",
             CodecId::JSON,
             CodecId::RKYV
         ),
+    )
+}
+
+#[cfg(feature = "bitcode")]
+#[cold]
+fn bitcode_not_enabled<T: Message>() -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "the primary is bitcode, but this codec has no bitcode support for `{}`: build it \
+             with `.with_bitcode()` (the type needs bitcode's `Encode` and `Decode` derives)",
+            T::NAME
+        ),
+    )
+}
+
+#[cold]
+fn bitcode_not_accessible() -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        "expected an rkyv payload for in-place access, found a bitcode payload (bitcode has no \
+         in-place form); use decode, or access_owned (which re-encodes it)",
     )
 }
 

@@ -11,10 +11,12 @@
 //! | always | [`RkyvCodec`], [`BatchCodec`] and [`Batch`], [`Compressed`] with its [`Policy`] |
 //! | `json` (default) | [`JsonCodec`], [`HybridCodec`] (tagged frames, rkyv with JSON fallback, legacy JSON), and [`AsArchivedJson`] (binary) and [`AsJson`] (text) for JSON fields inside rkyv archives |
 //! | `lz4` (default) | [`Compression::Lz4`] (lz4_flex, pure safe Rust) |
+//! | `bitcode` | [`BitcodeCodec`] (bitcode's own derives: the smallest encoding, the fastest writes), and bitcode payloads in hybrid frames ([`Primary::Bitcode`], [`HybridCodec::with_bitcode`]) |
 //! | `zstd` (default) | [`Compression::Zstd`] and [`Compression::ZstdDict`], [`ZstdDictionary`] training (builds zstd's C sources) |
 //! | `tokio` | [`FrameCodec`] and friends: tokio-util `Encoder`/`Decoder` frames over any codec |
 //!
-//! The `tokio` feature is not a default: turn it on for framed transports.
+//! The `tokio` and `bitcode` features are not defaults: turn them on for framed transports
+//! and bitcode payloads.
 //!
 //! Schema evolution lives in the frame codecs: [`HybridCodec::with_upgrades`] and
 //! [`BatchCodec::with_upgrades`] read older versions of a message, recognised by their schema
@@ -87,6 +89,14 @@
     doc = "[`FrameCodec`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.FrameCodec.html"
 )]
 #![cfg_attr(
+    not(feature = "bitcode"),
+    doc = "[`BitcodeCodec`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.BitcodeCodec.html"
+)]
+#![cfg_attr(
+    not(all(feature = "bitcode", feature = "json")),
+    doc = "[`Primary::Bitcode`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/enum.Primary.html#variant.Bitcode\n[`HybridCodec::with_bitcode`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.HybridCodec.html#method.with_bitcode"
+)]
+#![cfg_attr(
     not(feature = "json"),
     doc = "[`JsonCodec`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.JsonCodec.html\n[`HybridCodec`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.HybridCodec.html\n[`AsJson`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.AsJson.html\n[`AsArchivedJson`]: https://docs.rs/zerocodec-codecs/latest/zerocodec_codecs/struct.AsArchivedJson.html"
 )]
@@ -100,6 +110,8 @@ struct ReadmeDoctests;
 
 #[cfg(feature = "json")]
 mod as_json;
+#[cfg(feature = "bitcode")]
+mod bitcode;
 // Reads messages with `rkyv::access_unchecked` after validating each one (see its docs).
 #[allow(unsafe_code)]
 mod batch;
@@ -127,6 +139,8 @@ pub use batch::{
     BatchIter, BatchRef, MAX_BATCH_LEN,
 };
 pub use batch_codec::{BATCH_CONTENT_TYPE, BatchCodec};
+#[cfg(feature = "bitcode")]
+pub use bitcode::{BITCODE_CONTENT_TYPE, BitcodeCodec, DEFAULT_MAX_BITCODE_LEN};
 pub use compress::{
     Compressed, Compression, DEFAULT_MAX_DECOMPRESSED_LEN, DEFAULT_MAX_RATIO,
     DEFAULT_MIN_SAVING_PERCENT, DEFAULT_MIN_SIZE, Policy,

@@ -23,8 +23,8 @@ use serde::de::DeserializeOwned;
 use zerocodec::prelude::*;
 use zerocodec::{Error, ErrorKind, Result, ZeroCopyDecode};
 use zerocodec_codecs::{
-    Compression, DEFAULT_DICTIONARY_SIZE, DEFAULT_ZSTD_LEVEL, HybridCodec, JsonCodec, RkyvCodec,
-    ZeroCopyEncode, ZstdDictionary,
+    Compression, DEFAULT_DICTIONARY_SIZE, DEFAULT_ZSTD_LEVEL, HybridCodec, JsonCodec, Primary,
+    RkyvCodec, ZeroCopyEncode, ZstdDictionary,
 };
 
 use crate::dataset::{BenchValue, Dataset};
@@ -45,8 +45,15 @@ impl Role {
     /// for a name the table never holds.
     pub fn of(name: &str) -> Option<Role> {
         match name {
-            "json" | "rkyv" | "hybrid" | "hybrid+crc32c" | "hybrid+lz4" | "hybrid+zstd"
-            | "hybrid+zstd-dict" => Some(Role::Ours),
+            "json"
+            | "rkyv"
+            | "hybrid"
+            | "hybrid+crc32c"
+            | "hybrid+lz4"
+            | "hybrid+zstd"
+            | "hybrid+zstd-dict"
+            | "hybrid+bitcode"
+            | "hybrid+bitcode+zstd" => Some(Role::Ours),
             "raw-serde_json" | "raw-rkyv" => Some(Role::Reference),
             "postcard" | "bitcode" => Some(Role::Peer),
             _ => None,
@@ -174,7 +181,7 @@ fn foreign_error<T>(kind: ErrorKind, library: &str, verb: &str, err: impl fmt::D
 
 /// Every codec name the table can hold, in table order: our codecs, the raw references, then
 /// the peers. Which of them a dataset gets is up to [`codecs`].
-pub const CODEC_NAMES: [&str; 11] = [
+pub const CODEC_NAMES: [&str; 13] = [
     "json",
     "rkyv",
     "hybrid",
@@ -182,6 +189,8 @@ pub const CODEC_NAMES: [&str; 11] = [
     "hybrid+lz4",
     "hybrid+zstd",
     "hybrid+zstd-dict",
+    "hybrid+bitcode",
+    "hybrid+bitcode+zstd",
     "raw-serde_json",
     "raw-rkyv",
     "postcard",
@@ -195,7 +204,10 @@ pub const CODEC_NAMES: [&str; 11] = [
 /// `hybrid+crc32c` with its checksum on; its
 /// compressed stacks use the default adaptive [`Policy`](zerocodec_codecs::Policy). The
 /// dictionary stack (`hybrid+zstd-dict`) exists only for per-message datasets, trained on
-/// `dataset.corpus.train` (the report measures its sizes on the held-out half).
+/// `dataset.corpus.train` (the report measures its sizes on the held-out half). The bitcode
+/// stacks (`hybrid+bitcode`, `hybrid+bitcode+zstd`: the hybrid frame with
+/// [`Primary::Bitcode`]) exist for the types with bitcode's derives
+/// ([`BenchValue::bitcode_stacks`]).
 pub fn codecs<T: BenchValue>(dataset: &Dataset<T>) -> Vec<Box<dyn CodecAdapter<T>>> {
     CODEC_NAMES
         .iter()
@@ -249,6 +261,9 @@ pub fn codec<T: BenchValue>(dataset: &Dataset<T>, name: &str) -> Option<Box<dyn 
         }
         "raw-serde_json" => Box::new(RawSerdeJson::default()),
         "raw-rkyv" => Box::new(RawRkyv::default()),
+        "hybrid+bitcode" | "hybrid+bitcode+zstd" => {
+            return T::bitcode_stacks().into_iter().find(|c| c.name() == name);
+        }
         _ => return T::peer_codecs().into_iter().find(|c| c.name() == name),
     };
     Some(adapter)
@@ -479,6 +494,26 @@ impl<T: RawRkyvValue> CodecAdapter<T> for RawRkyv {
         rkyv::deserialize::<T, rancor::Error>(view)
             .map_err(|e| foreign_error::<T>(ErrorKind::Corrupt, "rkyv", "deserialize", e))
     }
+}
+
+/// The hybrid frame with a bitcode payload (`hybrid+bitcode`), and compressed with zstd at
+/// the default level (`hybrid+bitcode+zstd`), for a type with bitcode's derives.
+pub fn bitcode_stacks<T>() -> Vec<Box<dyn CodecAdapter<T>>>
+where
+    T: BenchValue + bitcode::Encode + bitcode::DecodeOwned,
+{
+    let bitcode = || {
+        HybridCodec::<T>::new()
+            .with_bitcode()
+            .with_primary(Primary::Bitcode)
+    };
+    vec![
+        Box::new(Stack::owned("hybrid+bitcode", bitcode())),
+        Box::new(Stack::owned(
+            "hybrid+bitcode+zstd",
+            bitcode().with_compression(Compression::Zstd(DEFAULT_ZSTD_LEVEL)),
+        )),
+    ]
 }
 
 /// postcard (serde): `to_extend` into a reused `Vec`, `from_bytes`.

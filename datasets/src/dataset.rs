@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use zerocodec::ZeroCopyDecode;
 use zerocodec_codecs::ZeroCopyEncode;
 
-use crate::codecs::{Bitcode, BitcodeSerde, CodecAdapter, Postcard, RawRkyvValue};
+use crate::codecs::{Bitcode, BitcodeSerde, CodecAdapter, Postcard, RawRkyvValue, bitcode_stacks};
 use crate::log::{LOG_ENTRIES, Logs};
 use crate::mesh::{MESH_TRIANGLES, Mesh};
 use crate::messages::{chat_message, chat_messages, rpc_request, rpc_requests};
@@ -36,6 +36,12 @@ pub trait BenchValue:
 {
     /// Adapters for the peer formats (postcard, bitcode) that can carry this type.
     fn peer_codecs() -> Vec<Box<dyn CodecAdapter<Self>>>;
+
+    /// Our hybrid stacks with a bitcode payload ([`bitcode_stacks`]), for types with bitcode's
+    /// derives; none for the others.
+    fn bitcode_stacks() -> Vec<Box<dyn CodecAdapter<Self>>> {
+        Vec::new()
+    }
 }
 
 /// Peers for types with bitcode derives.
@@ -48,7 +54,8 @@ where
 
 impl BenchValue for ChatMessage {
     fn peer_codecs() -> Vec<Box<dyn CodecAdapter<Self>>> {
-        // The seed type has no bitcode derives: bitcode runs through its serde support.
+        // The seed type has no bitcode derives: bitcode runs through its serde support (and
+        // there are no hybrid+bitcode stacks).
         vec![
             Box::new(Postcard::default()),
             Box::new(BitcodeSerde::default()),
@@ -68,11 +75,17 @@ impl BenchValue for Logs {
     fn peer_codecs() -> Vec<Box<dyn CodecAdapter<Self>>> {
         derived_peers()
     }
+    fn bitcode_stacks() -> Vec<Box<dyn CodecAdapter<Self>>> {
+        bitcode_stacks()
+    }
 }
 
 impl BenchValue for Mesh {
     fn peer_codecs() -> Vec<Box<dyn CodecAdapter<Self>>> {
         derived_peers()
+    }
+    fn bitcode_stacks() -> Vec<Box<dyn CodecAdapter<Self>>> {
+        bitcode_stacks()
     }
 }
 
@@ -80,11 +93,17 @@ impl BenchValue for Players {
     fn peer_codecs() -> Vec<Box<dyn CodecAdapter<Self>>> {
         derived_peers()
     }
+    fn bitcode_stacks() -> Vec<Box<dyn CodecAdapter<Self>>> {
+        bitcode_stacks()
+    }
 }
 
 impl BenchValue for Updates {
     fn peer_codecs() -> Vec<Box<dyn CodecAdapter<Self>>> {
         derived_peers()
+    }
+    fn bitcode_stacks() -> Vec<Box<dyn CodecAdapter<Self>>> {
+        bitcode_stacks()
     }
 }
 
@@ -268,6 +287,16 @@ mod tests {
                 .iter()
                 .copied()
                 .chain(per_message.then_some("hybrid+zstd-dict"))
+                // The bitcode stacks, for the types with bitcode's derives.
+                .chain(
+                    if per_message {
+                        None
+                    } else {
+                        Some(["hybrid+bitcode", "hybrid+bitcode+zstd"])
+                    }
+                    .into_iter()
+                    .flatten(),
+                )
                 .chain(references)
                 .chain(
                     if *dataset == "rpc" {

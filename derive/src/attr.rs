@@ -1,5 +1,5 @@
-//! The `#[message(...)]` attribute: `name`, `version`, `crate`, `archived_debug` and
-//! `upgrade_from` on the type, `opaque` on a field.
+//! The `#[message(...)]` attribute: `name`, `version`, `crate`, `archived_debug`,
+//! `upgrade_from` and `bitcode` on the type, `opaque` on a field.
 //!
 //! Every key is checked on its own, so one build reports every unknown, duplicate or
 //! ill-typed key at once, each pointing at the offending tokens.
@@ -13,7 +13,7 @@ use syn::{Attribute, Expr, Lit, Meta, Token};
 use crate::ctxt::Ctxt;
 
 /// The keys `#[message(...)]` accepts, for error messages.
-const KEYS: &str = "`name`, `version`, `crate`, `archived_debug` or `upgrade_from`";
+const KEYS: &str = "`name`, `version`, `crate`, `archived_debug`, `upgrade_from` or `bitcode`";
 
 /// What the `#[message(...)]` attributes of one type declare.
 #[derive(Default)]
@@ -28,6 +28,9 @@ pub(crate) struct MessageAttrs {
     pub(crate) archived_debug: Option<bool>,
     /// `upgrade_from = Previous`: the version this type reads and converts with `From`.
     pub(crate) upgrade_from: Option<syn::Type>,
+    /// `bitcode`: the attribute macro also derives bitcode's `Encode` and `Decode` (where the
+    /// key was written, for the derive's error).
+    pub(crate) bitcode: Option<Span>,
     /// The keys already given, to report a repeated one.
     seen: Vec<String>,
 }
@@ -41,7 +44,7 @@ impl MessageAttrs {
                 Meta::Path(_) | Meta::NameValue(_) => cx.error_spanned_by(
                     attr,
                     "expected `#[message(key = value, ...)]` with a key among `name`, \
-                     `version`, `crate`, `archived_debug` and `upgrade_from`",
+                     `version`, `crate`, `archived_debug`, `upgrade_from` and `bitcode`",
                 ),
             }
         }
@@ -61,7 +64,7 @@ impl MessageAttrs {
         let key = entry.key.unraw().to_string();
         if !matches!(
             key.as_str(),
-            "name" | "version" | "crate" | "archived_debug" | "upgrade_from"
+            "name" | "version" | "crate" | "archived_debug" | "upgrade_from" | "bitcode"
         ) {
             let hint = if key == "opaque" {
                 " (`opaque` goes on a field)"
@@ -82,6 +85,19 @@ impl MessageAttrs {
             return;
         }
         self.seen.push(key.clone());
+        if key == "bitcode" {
+            match entry.value {
+                None => self.bitcode = Some(entry.key.span()),
+                Some(value) => cx.error_spanned_by(
+                    &value,
+                    format!(
+                        "`bitcode` takes no value: write `bitcode` alone, found {}",
+                        describe(&value)
+                    ),
+                ),
+            }
+            return;
+        }
         let expected = match key.as_str() {
             "name" => "a string literal, like `name = \"ChatMessage\"`",
             "version" => "an integer literal, like `version = 2`",

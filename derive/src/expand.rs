@@ -15,6 +15,15 @@ pub(crate) fn derive_message(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
     let mut attrs = MessageAttrs::default();
     attrs.read_attrs(&mut cx, &input.attrs);
+    // A derive cannot add derives: `bitcode` is the attribute macro's.
+    if let Some(span) = attrs.bitcode {
+        cx.error_spanned_by(
+            quote::quote_spanned!(span=> bitcode),
+            "`bitcode` asks `#[zerocodec::message]` to derive bitcode's `Encode` and `Decode`; \
+             `#[derive(Message)]` cannot add derives: add `bitcode::Encode, bitcode::Decode` \
+             to the type's `#[derive(...)]` instead",
+        );
+    }
     let container = Container::from_ast(&mut cx, input, attrs);
     match (cx.check(), container) {
         (Ok(()), Some(container)) => impl_message(&container),
@@ -24,7 +33,8 @@ pub(crate) fn derive_message(input: &DeriveInput) -> TokenStream {
     }
 }
 
-/// `#[message(...)]` on an item: the serde and rkyv derives plus the `Message` impl.
+/// `#[message(...)]` on an item: the serde and rkyv derives (and bitcode's, when asked) plus
+/// the `Message` impl.
 pub(crate) fn message_attribute(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut input: DeriveInput = match syn::parse2(item.clone()) {
         Ok(input) => input,
@@ -45,11 +55,12 @@ pub(crate) fn message_attribute(args: TokenStream, item: TokenStream) -> TokenSt
     // Field `#[message(opaque = ...)]` is read above; no derive the attribute adds knows it.
     let mut output = input.clone();
     strip_field_attrs(&mut output);
-    let (message_impl, krate, archived_debug) = match (cx.check(), container) {
+    let (message_impl, krate, archived_debug, bitcode) = match (cx.check(), container) {
         (Ok(()), Some(container)) => (
             impl_message(&container),
             container.attrs.krate.clone().unwrap_or_else(default_crate),
             container.attrs.archived_debug.unwrap_or(true),
+            container.attrs.bitcode.is_some(),
         ),
         (Err(error), _) => {
             // The item as written, so its own uses do not fail too.
@@ -67,6 +78,11 @@ pub(crate) fn message_attribute(args: TokenStream, item: TokenStream) -> TokenSt
             #krate::rkyv::Deserialize,
         )]
     }];
+    // bitcode's own derives, from the user's `bitcode` dependency (as serde is theirs): the
+    // payload of `BitcodeCodec` and of hybrid frames with `Primary::Bitcode`.
+    if bitcode {
+        derives.push(parse_quote!(#[derive(::bitcode::Encode, ::bitcode::Decode)]));
+    }
     if !names_rkyv_key(&input.attrs, "crate") {
         derives.push(parse_quote!(#[rkyv(crate = #krate::rkyv)]));
     }

@@ -8,13 +8,14 @@
 //! # Attributes
 //!
 //! `#[message(name = "...", version = N, crate = "...", archived_debug = false, upgrade_from =
-//! Type)]` on the type, every key optional:
+//! Type, bitcode)]` on the type, every key optional:
 //!
 //! | key | meaning | default |
 //! |---|---|---|
 //! | `name` | `Message::NAME`, the name frames and errors use | the type's name |
 //! | `version` | `Message::VERSION`, a declared schema version (a `u32`) | `0` |
 //! | `crate` | the path the generated code names zerocodec by | `"::zerocodec"` |
+//! | `bitcode` | the `#[message]` attribute macro also derives bitcode's `Encode` and `Decode` (from your own `bitcode` 0.6 dependency, with its `derive` feature), for `BitcodeCodec` and hybrid frames with a bitcode payload; `#[derive(Message)]` rejects it (a derive cannot add derives: derive bitcode's traits yourself). It does not change the fingerprint | off |
 //! | `archived_debug` | whether the `#[message]` attribute macro derives `Debug` for the archived type (`#[rkyv(derive(Debug))]`), so that views and results holding them print | `true`, unless the type lists its own `#[rkyv(derive(...))]` |
 //! | `upgrade_from` | the previous version of this message (a type, or a type in a string literal), which readers that opt in convert with `From`: `Versioned::Older` becomes `(Previous, <Previous as Versioned>::Older)` | none: `Older = ()` |
 //!
@@ -115,7 +116,8 @@ pub fn derive_message(input: TokenStream) -> TokenStream {
 /// implements `Message`.
 ///
 /// Its arguments are those of `#[message(...)]` (`name`, `version`, `crate`,
-/// `archived_debug`). serde is the
+/// `archived_debug`, `bitcode`). With `bitcode` it also adds `#[derive(bitcode::Encode,
+/// bitcode::Decode)]`, from the user's own `bitcode` dependency. serde is the
 /// user's own `serde` dependency (with its `derive` feature); rkyv is zerocodec's re-export
 /// (`#[rkyv(crate = zerocodec::rkyv)]` is added unless the type names its own rkyv crate).
 /// Place it above the type's other attributes, including `#[derive]`.

@@ -9,6 +9,7 @@ fn ui() {
     t.compile_fail("tests/ui/syntax/*.rs");
     t.compile_fail("tests/ui/unknown_key/*.rs");
     t.compile_fail("tests/ui/duplicate_key/*.rs");
+    t.compile_fail("tests/ui/bitcode/*.rs");
     // Types that are not messages: the hints `#[diagnostic::on_unimplemented]` gives. Around
     // them is rustc's own wording of trait errors, which changes between releases (1.86 words
     // these differently); the expected output is 1.95's, so older compilers skip them.

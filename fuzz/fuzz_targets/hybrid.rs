@@ -1,5 +1,6 @@
 //! HybridCodec on arbitrary bytes: decode, access (aligned and not) and access_owned, with
 //! compression off and with lz4, zstd and a zstd dictionary (a plain reader reads them all),
+//! reading bitcode payloads too (`with_bitcode`; the `bitcode` target has more of them),
 //! and through `Compressed<HybridCodec<_>>` (a hybrid frame nested in a compressed frame). Any
 //! input gives Ok or a typed error; whatever decodes agrees with access and re-encodes to the
 //! same value.
@@ -30,6 +31,8 @@ use zerocodec_codecs::{
     rkyv::Archive,
     rkyv::Serialize,
     rkyv::Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
 )]
 struct Chat {
     id: String,
@@ -164,6 +167,7 @@ fuzz_target!(|data: &[u8]| {
     aligned.extend_from_slice(data);
 
     hybrid(&HybridCodec::<Chat>::new(), data, &aligned);
+    hybrid(&HybridCodec::<Chat>::new().with_bitcode(), data, &aligned);
     hybrid(
         &HybridCodec::<Chat>::compact().with_legacy_json(false),
         data,

@@ -13,9 +13,9 @@ use crate::measure::DatasetResult;
 use crate::output::speedup;
 
 /// Every codec name the table can hold, in legend order; each keeps its color.
-pub(crate) const KNOWN_CODECS: [&str; 11] = zerocodec_datasets::codecs::CODEC_NAMES;
+pub(crate) const KNOWN_CODECS: [&str; 13] = zerocodec_datasets::codecs::CODEC_NAMES;
 
-const COLORS: [RGBColor; 11] = [
+const COLORS: [RGBColor; 13] = [
     RGBColor(0x88, 0x88, 0x88),
     RGBColor(0xD6, 0x27, 0x28),
     RGBColor(0x1F, 0x77, 0xB4),
@@ -23,6 +23,9 @@ const COLORS: [RGBColor; 11] = [
     RGBColor(0x17, 0xBE, 0xCF),
     RGBColor(0x94, 0x67, 0xBD),
     RGBColor(0xE3, 0x77, 0xC2),
+    // hybrid+bitcode and hybrid+bitcode+zstd: darker shades of the bitcode peer's orange.
+    RGBColor(0xB3, 0x58, 0x06),
+    RGBColor(0x7F, 0x3B, 0x08),
     RGBColor(0xBC, 0xBD, 0x22),
     RGBColor(0xFF, 0x98, 0x96),
     RGBColor(0x2C, 0xA0, 0x2C),

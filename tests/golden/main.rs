@@ -28,10 +28,18 @@ use serde::{Deserialize, Serialize};
 use zerocodec::frame::{Frame, FrameHeader, FrameWriter};
 use zerocodec::prelude::*;
 use zerocodec::{CodecId, CompressionId, ErrorKind, Message};
-use zerocodec_codecs::{AsJson, HybridCodec, Primary, RkyvCodec};
+use zerocodec_codecs::{AsJson, BitcodeCodec, Compression, HybridCodec, Primary, RkyvCodec};
 
 #[derive(
-    Debug, PartialEq, Serialize, Deserialize, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+    Debug,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    rkyv::Archive,
+    rkyv::Serialize,
+    rkyv::Deserialize,
+    bitcode::Encode,
+    bitcode::Decode,
 )]
 struct Chat {
     id: String,
@@ -72,6 +80,14 @@ fn chat() -> Chat {
     }
 }
 
+/// A chat message whose bitcode payload zstd compresses (its content repeats).
+fn long_chat() -> Chat {
+    Chat {
+        content: "the quick brown fox jumps over the lazy dog; ".repeat(6),
+        ..chat()
+    }
+}
+
 fn rpc() -> Rpc {
     Rpc {
         id: "req-7".into(),
@@ -96,6 +112,8 @@ fn xor(bytes: &[u8]) -> Vec<u8> {
 /// How a golden frame is written and read back.
 enum Golden {
     Chat(HybridCodec<Chat>),
+    /// A chat message long and repetitive enough that zstd compresses it.
+    LongChat(HybridCodec<Chat>),
     /// The compressed frame: written by today's frame writer (the header fields a compressing
     /// writer sets), read by a hybrid codec that must refuse its unknown algorithm.
     ChatXor(HybridCodec<Chat>),
@@ -107,6 +125,7 @@ impl Golden {
         let mut out = Vec::new();
         match self {
             Golden::Chat(c) => c.encode_into(&chat(), &mut out).unwrap(),
+            Golden::LongChat(c) => c.encode_into(&long_chat(), &mut out).unwrap(),
             Golden::ChatXor(_) => {
                 let raw = RkyvCodec::new().encode(&chat()).unwrap();
                 let header = FrameHeader::new(CodecId::RKYV)
@@ -126,16 +145,11 @@ impl Golden {
     /// Decodes (and, for rkyv payloads, accesses in place) the frame in an aligned buffer.
     fn check_decodes(&self, name: &str, frame: &AlignedVec) {
         match self {
-            Golden::Chat(c) => {
-                assert_eq!(c.decode(frame).unwrap(), chat(), "{name}");
-                assert_eq!(
-                    c.access_owned(frame.to_vec().into()).unwrap().content,
-                    chat().content,
-                    "{name}"
-                );
-                if c.primary() == Primary::Rkyv {
-                    assert_eq!(c.access(frame).unwrap().content, chat().content, "{name}");
-                }
+            Golden::Chat(c) => check_chat(c, &chat(), name, frame),
+            Golden::LongChat(c) => {
+                let parsed = Frame::parse(frame).unwrap();
+                assert!(parsed.header().is_compressed(), "{name} is stored raw");
+                check_chat(c, &long_chat(), name, frame);
             }
             Golden::ChatXor(c) => {
                 // The frame itself is intact (lengths, checksum) and holds the XORed archive.
@@ -166,6 +180,35 @@ impl Golden {
                 );
             }
         }
+    }
+}
+
+/// Decodes (and, for rkyv payloads, accesses in place) a chat frame holding `expected`.
+fn check_chat(c: &HybridCodec<Chat>, expected: &Chat, name: &str, frame: &AlignedVec) {
+    assert_eq!(c.decode(frame).unwrap(), *expected, "{name}");
+    assert_eq!(
+        c.access_owned(frame.to_vec().into()).unwrap().content,
+        expected.content,
+        "{name}"
+    );
+    if c.primary() == Primary::Rkyv {
+        assert_eq!(c.access(frame).unwrap().content, expected.content, "{name}");
+    }
+    let header = *Frame::parse(frame).unwrap().header();
+    if header.codec == CodecId::BITCODE {
+        // The payload is bitcode's own encoding: what `BitcodeCodec` writes.
+        let payload = c.decode(frame).unwrap();
+        let plain = BitcodeCodec::new().encode(&payload).unwrap();
+        if !header.is_compressed() {
+            assert_eq!(Frame::parse(frame).unwrap().payload(), &plain[..], "{name}");
+        }
+        // No in-place form; a reader without bitcode refuses the codec by name.
+        let err = error_of(c.access(frame));
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{name}: {err}");
+        assert!(err.message().contains("bitcode"), "{name}: {err}");
+        let err = HybridCodec::<Chat>::new().decode(frame).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnknownCodec, "{name}: {err}");
+        assert!(err.message().contains("5 (bitcode)"), "{name}: {err}");
     }
 }
 
@@ -209,6 +252,21 @@ fn cases() -> Vec<(String, Golden)> {
         (
             "chat-rkyv-xor-dictionary-checksum-fingerprint",
             Golden::ChatXor(both()),
+        ),
+        // Codec id 5 (issue 21): a bitcode payload, raw and compressed with zstd level 3.
+        (
+            "chat-bitcode-checksum-fingerprint",
+            Golden::Chat(both().with_bitcode().with_primary(Primary::Bitcode)),
+        ),
+        (
+            "chat-long-bitcode-zstd-fingerprint",
+            Golden::LongChat(
+                HybridCodec::new()
+                    .with_bitcode()
+                    .with_primary(Primary::Bitcode)
+                    .with_compression(Compression::Zstd(3))
+                    .with_policy(zerocodec_codecs::Policy::new().with_min_size(16)),
+            ),
         ),
     ];
     cases
