@@ -285,6 +285,7 @@ impl Compressor {
 
     /// The dictionary `id`: the one this compressor writes with, or one in its registry.
     #[cfg(feature = "zstd")]
+    #[inline]
     fn dictionary(&self, id: u32) -> Result<Arc<ZstdDictionary>> {
         if let Compression::ZstdDict(own) = &self.compression {
             if own.dictionary().id() == id {
