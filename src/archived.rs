@@ -126,6 +126,13 @@ pub fn access<T: ZeroCopy>(bytes: &[u8]) -> Result<&T::Archived> {
 /// every later walk over a validated view. Non-recursive types never come near it. So the cap
 /// stays, on by default, rather than being dropped for the speed of raw `rkyv::access`.
 ///
+/// Counting is skipped where it cannot matter: zerocodec-codecs' `HybridCodec`, whose items
+/// are messages, validates uncapped (pass 0) when the message's type bounds its nesting below
+/// the cap (`#[derive(Message)]` computes that bound from the field types; a recursive type,
+/// a map, an opaque field or an rkyv `with` wrapper leaves it unbounded), since the count
+/// could then never reach the cap. This function, like `RkyvCodec`, takes any rkyv type and
+/// cannot know its nesting, so it counts.
+///
 /// # Errors
 ///
 /// As [`access`].

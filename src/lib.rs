@@ -83,7 +83,7 @@ pub use schema::{OlderVersions, Schema, Versioned};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::archived::rkyv_message;
-    pub use crate::schema::{FieldSchema, Recursive};
+    pub use crate::schema::{FieldSchema, Recursive, nesting_below, nesting_fits, nesting_max};
     pub use crate::scratch::with_scratch;
 }
 

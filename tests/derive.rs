@@ -818,3 +818,122 @@ fn attribute_macro_adds_bitcode_derives_when_asked() {
         plain_line::Line::SCHEMA_FINGERPRINT
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Nesting bounds: how deeply a type's rkyv archive can nest, which lets a message reader skip
+// the validator's depth counter when the bound fits under its cap.
+
+/// Two levels below the root at most: a vector of strings.
+#[zerocodec::message]
+struct Tagged {
+    id: u64,
+    tags: Vec<String>,
+    note: Option<Box<str>>,
+}
+
+#[zerocodec::message]
+enum Shape {
+    Point,
+    Path(Vec<Vec<u32>>),
+    Named { label: String },
+}
+
+/// A recursive type: unbounded.
+#[zerocodec::message]
+#[rkyv(serialize_bounds(
+    __S: rkyv::ser::Writer + rkyv::ser::Allocator,
+    __S::Error: rkyv::rancor::Source,
+))]
+#[rkyv(deserialize_bounds(__D::Error: rkyv::rancor::Source))]
+#[rkyv(bytecheck(bounds(
+    __C: rkyv::validation::ArchiveContext,
+    __C::Error: rkyv::rancor::Source,
+)))]
+struct Tree {
+    value: u32,
+    #[rkyv(omit_bounds)]
+    children: Vec<Tree>,
+}
+
+/// A field archived through a `with` wrapper: its archived form is not its type's.
+#[zerocodec::message]
+struct Wrapped {
+    #[rkyv(with = zerocodec::rkyv::with::AsBox)]
+    inner: u32,
+}
+
+/// An opaque field: its type is not known here.
+#[zerocodec::message]
+struct WithOpaque {
+    #[message(opaque = "tagged-v1")]
+    tagged: Tagged,
+}
+
+/// A hand-written `Message`: no bound.
+struct ByHand;
+
+impl Message for ByHand {
+    const NAME: &'static str = "ByHand";
+    const SCHEMA_FINGERPRINT: u64 = 1;
+}
+
+#[test]
+fn nesting_bounds_follow_the_archived_shape_and_stay_unbounded_when_unknown() {
+    fn schema<T: Schema + ?Sized>() -> Option<usize> {
+        T::__NESTING
+    }
+    let table: &[(&str, Option<usize>, Option<usize>)] = &[
+        ("u64", schema::<u64>(), Some(0)),
+        ("String", schema::<String>(), Some(1)),
+        ("str", schema::<str>(), Some(0)),
+        ("Box<str>", schema::<Box<str>>(), Some(1)),
+        ("Vec<u8>", schema::<Vec<u8>>(), Some(1)),
+        ("Vec<String>", schema::<Vec<String>>(), Some(2)),
+        (
+            "Option<Vec<String>>",
+            schema::<Option<Vec<String>>>(),
+            Some(2),
+        ),
+        ("[String; 4]", schema::<[String; 4]>(), Some(1)),
+        (
+            "(u8, Vec<u8>, String)",
+            schema::<(u8, Vec<u8>, String)>(),
+            Some(1),
+        ),
+        (
+            "Result<u8, Vec<String>>",
+            schema::<Result<u8, Vec<String>>>(),
+            Some(2),
+        ),
+        (
+            "HashMap<u8, u8>",
+            schema::<std::collections::HashMap<u8, u8>>(),
+            None,
+        ),
+        (
+            "BTreeMap<u8, u8>",
+            schema::<std::collections::BTreeMap<u8, u8>>(),
+            None,
+        ),
+        ("Arc<u8>", schema::<std::sync::Arc<u8>>(), None),
+        (
+            "Vec<HashMap<u8, u8>>",
+            schema::<Vec<std::collections::HashMap<u8, u8>>>(),
+            None,
+        ),
+        ("serde_json::Value", schema::<serde_json::Value>(), None),
+        ("Tagged", schema::<Tagged>(), Some(2)),
+        ("Vec<Tagged>", schema::<Vec<Tagged>>(), Some(3)),
+        ("Shape", schema::<Shape>(), Some(2)),
+        ("Tree", schema::<Tree>(), None),
+        ("Wrapped", schema::<Wrapped>(), None),
+        ("WithOpaque", schema::<WithOpaque>(), None),
+    ];
+    for (name, found, expected) in table {
+        assert_eq!(found, expected, "{name}");
+    }
+    // A derived message's bound is its schema's; a hand-written one has none.
+    assert_eq!(<Tagged as Message>::__NESTING, Some(2));
+    assert_eq!(<Tree as Message>::__NESTING, None);
+    assert_eq!(<ByHand as Message>::__NESTING, None);
+}

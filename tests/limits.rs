@@ -368,3 +368,39 @@ fn decompressed_size_default_is_enforced_and_configurable() {
     let lenient = Compressed::new(rkyv, Compression::Zstd(1)).with_policy(unlimited);
     assert_eq!(lenient.decode(&bomb).unwrap(), zeros);
 }
+
+/// Two levels below the root: a vector of out-of-line strings (three levels with the root).
+#[zerocodec::message]
+#[derive(Debug)]
+struct Labels {
+    labels: Vec<String>,
+}
+
+#[test]
+fn a_message_whose_type_bounds_its_nesting_gets_the_same_verdicts_without_the_counter() {
+    assert_eq!(<Labels as Message>::__NESTING, Some(2));
+    let value = Labels {
+        labels: vec!["a label long enough to be stored out of line".into(); 3],
+    };
+    let frame = HybridCodec::<Labels>::new().encode(&value).unwrap();
+    let payload = frame.slice(FrameHeader::parse(&frame).unwrap().payload_range());
+    // A cap of 3 admits two levels: the root and the vector, not the strings in it. The
+    // hybrid codec keeps counting there (the bound does not fit), so it refuses, as the
+    // always-counting RkyvCodec does.
+    let tight = HybridCodec::<Labels>::new().with_max_depth(3);
+    depth_error(tight.decode(&frame));
+    depth_error(tight.access(&frame));
+    depth_error(tight.access_owned(frame.clone()));
+    let rkyv_tight = RkyvCodec::<Labels>::new().with_max_depth(3);
+    depth_error(rkyv_tight.decode(&payload));
+    depth_error(rkyv_tight.access(&payload));
+    // A cap of 4 fits the bound: the hybrid codec validates without counting, and accepts
+    // what the counting codec accepts.
+    let fits = HybridCodec::<Labels>::new().with_max_depth(4);
+    assert_eq!(fits.decode(&frame).unwrap().labels, value.labels);
+    assert_eq!(fits.access(&frame).unwrap().labels.len(), 3);
+    assert_eq!(fits.access_owned(frame.clone()).unwrap().labels.len(), 3);
+    let rkyv_fits = RkyvCodec::<Labels>::new().with_max_depth(4);
+    assert_eq!(rkyv_fits.decode(&payload).unwrap().labels, value.labels);
+    assert_eq!(rkyv_fits.access(&payload).unwrap().labels.len(), 3);
+}
