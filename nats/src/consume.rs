@@ -24,6 +24,10 @@ use crate::headers::{self, CONTENT_TYPE, Declared};
 ///
 /// [`Owned`], [`Archived`] and [`Batches`] are the three readers; implement it for a reader
 /// of your own. `read` gets untrusted bytes and must return an error, never panic.
+///
+/// [`Messages`] applies a reader to each JetStream delivery; a core NATS subscription (no
+/// acknowledgements, no stream sequence) applies it to each message itself:
+/// `reader.read(&message.payload, message.headers.as_ref())`.
 pub trait Reader {
     /// What a message is read as.
     type Output;

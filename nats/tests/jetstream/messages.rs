@@ -219,3 +219,36 @@ async fn legacy_json_publishers_on_the_same_subject_interoperate() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_core_nats_subscriber_reads_published_frames_with_the_same_readers() {
+    bounded(LIMIT, async {
+        let f = fixture().await;
+        f.stream("CORE", "core").await;
+        let mut subscriber = f.context.client().subscribe("core.>").await.unwrap();
+        f.context.client().flush().await.unwrap();
+        let publisher = Publisher::new(f.context.clone());
+        publisher
+            .publish("core.orders", &order(7))
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+
+        // No consumer, no acknowledgements: the reader alone, on the message's bytes.
+        let message = subscriber.next().await.unwrap();
+        let reader = Archived(HybridCodec::<Order>::new());
+        let view =
+            zerocodec_nats::Reader::read(&reader, &message.payload, message.headers.as_ref())
+                .unwrap();
+        assert_eq!(view.deserialize().unwrap(), order(7));
+        let owned = zerocodec_nats::Reader::read(
+            &Owned(HybridCodec::<Order>::new()),
+            &message.payload,
+            message.headers.as_ref(),
+        )
+        .unwrap();
+        assert_eq!(owned, order(7));
+    })
+    .await;
+}

@@ -154,3 +154,28 @@ async fn poison_messages_are_reported_with_their_sequence_and_the_consumer_goes_
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_message_without_jetstream_metadata_is_a_metadata_error() {
+    bounded(LIMIT, async {
+        let f = fixture().await;
+        // What a core subscription delivers: no JetStream acknowledgement subject.
+        let message = async_nats::jetstream::Message {
+            message: async_nats::Message {
+                subject: "orders.new".into(),
+                reply: None,
+                payload: Bytes::from_static(b"{}"),
+                headers: None,
+                status: None,
+                description: None,
+                length: 2,
+            },
+            context: f.context.clone(),
+        };
+        let err = zerocodec_nats::read(&Owned(HybridCodec::<Order>::new()), message).unwrap_err();
+        assert!(matches!(err, Error::Metadata { .. }), "{err}");
+        assert!(err.to_string().contains("`orders.new`"), "{err}");
+        assert!(err.codec_error().is_none());
+    })
+    .await;
+}
