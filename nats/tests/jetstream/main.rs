@@ -125,3 +125,20 @@ fn a_missing_server_is_an_error_that_says_how_to_install_it() {
         "{err}"
     );
 }
+
+#[test]
+fn public_types_cross_threads_and_errors_stay_small() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<zerocodec_nats::Publisher<Order>>();
+    send_sync::<zerocodec_nats::Error>();
+    send_sync::<zerocodec_nats::Poison>();
+    send_sync::<zerocodec_nats::Delivery>();
+    send_sync::<zerocodec_nats::Received<zerocodec::OwnedArchive<Order>>>();
+    send::<zerocodec_nats::Messages<zerocodec_nats::Archived<Order>>>();
+    // A poison message (the delivery, its payload and headers) is boxed: an `Err` costs
+    // seven words (the largest variants hold a subject or a zerocodec error beside a boxed
+    // source), not a message.
+    let size = size_of::<zerocodec_nats::Error>();
+    assert!(size <= 56, "zerocodec_nats::Error is {size} bytes");
+}
