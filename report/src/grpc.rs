@@ -740,17 +740,41 @@ pub(crate) fn targets(r: &GrpcResult, t: &mut Targets) {
         false,
         Kind::TimeRatio,
     );
+    // Streams: the decisive figure is messages per CPU-second, which moved by 2% between
+    // quick runs on the shared 2-core machine; the wall-clock rate, shown beside it, moved
+    // by up to 50% (0.97x to 1.47x on the chat stream): client and server compete with each
+    // other and with the machine's other work for two cores, so it measures the scheduler
+    // as much as the calls.
+    let cpu_ratio = |scenario| -> Result<f64, String> {
+        let cpu = |variant| {
+            r.row(scenario, variant)?
+                .cpu
+                .ok_or_else(|| "no CPU time on this platform (Linux only)".to_owned())
+        };
+        Ok(cpu(Variant::Prost)? / cpu(Variant::Ours)?)
+    };
     for scenario in [Scenario::Chats, Scenario::Logs] {
         t.check(
             format!(
-                "grpc: {} messages/s, zerocodec (archived) / prost",
+                "grpc: {} messages per CPU-second, zerocodec (archived) / prost",
+                scenario.name()
+            ),
+            cpu_ratio(scenario),
+            1.3,
+            Unit::Ratio,
+            false,
+            Kind::TimeRatio,
+        );
+        t.check(
+            format!(
+                "grpc: {} messages/s (wall clock), zerocodec (archived) / prost",
                 scenario.name()
             ),
             ratio(scenario, Variant::Ours),
             1.3,
             Unit::Ratio,
             false,
-            Kind::TimeRatio,
+            Kind::Advisory,
         );
     }
     t.check(
@@ -967,8 +991,8 @@ pub(crate) fn json(r: &GrpcResult) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    /// A result whose chat stream runs at `chat_stream` times prost's rate and whose
-    /// dictionary frames are `dict_bytes` long.
+    /// A result whose chat stream runs at `chat_stream` times prost's rate, in messages per
+    /// second and per CPU-second, and whose dictionary frames are `dict_bytes` long.
     fn result(chat_stream: f64, dict_bytes: f64) -> GrpcResult {
         let mut rows = Vec::new();
         for scenario in Scenario::ALL {
@@ -983,7 +1007,7 @@ mod tests {
                     rates: vec![1e6; 3],
                     vs_prost: variant.peer().map_or_else(Vec::new, |_| vec![ratio; 3]),
                     latencies: vec![Duration::from_micros(10); 3],
-                    cpu: Some(if variant.ours() { 300.0 } else { 400.0 }),
+                    cpu: Some(if variant.ours() { 400.0 / ratio } else { 400.0 }),
                     ..Row::default()
                 });
             }
@@ -1018,7 +1042,7 @@ mod tests {
     #[test]
     fn every_target_is_evaluated_and_the_kinds_decide_as_the_report_s() {
         let t = verdicts(&result(1.5, 100.0));
-        assert_eq!(t.checked.len(), 7);
+        assert_eq!(t.checked.len(), 9);
         assert!(t.skipped.is_empty());
         assert!(t.passed());
         // A stream short of 1.3x by less than the noise is shown, not decisive.
@@ -1026,9 +1050,10 @@ mod tests {
         let stream = t
             .checked
             .iter()
-            .find(|x| x.name.contains("stream: chat"))
+            .find(|x| x.name.contains("stream: chat messages per CPU-second"))
             .unwrap();
         assert!(!stream.met && !stream.decisive_miss());
+        assert_eq!(stream.kind, Kind::TimeRatio);
         assert!(t.passed());
         // Beyond the noise it decides.
         assert!(!verdicts(&result(1.0, 100.0)).passed());
@@ -1045,7 +1070,7 @@ mod tests {
 
     #[test]
     fn the_section_splits_a_streamed_message_s_cpu_time() {
-        let r = result(1.5, 100.0);
+        let r = result(4.0 / 3.0, 100.0);
         let section = section(&r);
         assert!(section.contains("| stream: chat | zerocodec (archived) |"));
         let breakdown = chat_stream_breakdown(&r).unwrap();
