@@ -72,7 +72,7 @@ pub(crate) struct Settings {
 impl Settings {
     /// The quick report's settings (CI's).
     pub(crate) const QUICK: Settings = Settings {
-        rounds: 3,
+        rounds: 5,
         unary_calls: 300,
         streams: 5,
         slow_streams: 1,
@@ -307,6 +307,18 @@ impl Variant {
         Variant::ProstTonicZstd,
     ];
 
+    /// The order they run in within a round: each of ours next to the prost variant it is
+    /// compared with, so that the two see the same load (a stream under tonic's zstd takes
+    /// ~300 ms, long enough for the machine's other work to change).
+    const RUN_ORDER: [Variant; 6] = [
+        Variant::Ours,
+        Variant::Prost,
+        Variant::OursOwned,
+        Variant::OursDictionary,
+        Variant::OursTonicZstd,
+        Variant::ProstTonicZstd,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             Variant::Ours => "zerocodec (archived)",
@@ -479,8 +491,9 @@ async fn run(
     let (addr, bytes, task) = serve(router).await;
     let channel = channel(addr).await;
     let unary = (50, settings.unary_calls, 50);
+    // Under tonic's zstd a stream takes long enough to need no untimed one before it.
     let streams = match tonic_zstd {
-        true => (1, settings.slow_streams, 1),
+        true => (0, settings.slow_streams, 1),
         false => (1, settings.streams, 1),
     };
     let sample = if variant.ours() {
@@ -668,7 +681,7 @@ pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
     let mut cpu = vec![Vec::new(); rows.len()];
     for _ in 0..settings.rounds {
         for scenario in Scenario::ALL {
-            for variant in Variant::ALL {
+            for variant in Variant::RUN_ORDER {
                 let (sample, sharing) =
                     runtime.block_on(run(&data, &dictionaries, scenario, variant, settings));
                 let i = index(scenario, variant);
@@ -740,11 +753,10 @@ pub(crate) fn targets(r: &GrpcResult, t: &mut Targets) {
         false,
         Kind::TimeRatio,
     );
-    // Streams: the decisive figure is messages per CPU-second, which moved by 2% between
-    // quick runs on the shared 2-core machine; the wall-clock rate, shown beside it, moved
-    // by up to 50% (0.97x to 1.47x on the chat stream): client and server compete with each
-    // other and with the machine's other work for two cores, so it measures the scheduler
-    // as much as the calls.
+    // Streams: decided on messages per second, as the issue states the target; messages per
+    // CPU-second is shown beside it (advisory). On the shared 2-core machine both moved by
+    // about 10% between quick runs once each of ours ran next to its prost variant
+    // (`Variant::RUN_ORDER`); neither is the steadier.
     let cpu_ratio = |scenario| -> Result<f64, String> {
         let cpu = |variant| {
             r.row(scenario, variant)?
@@ -756,10 +768,10 @@ pub(crate) fn targets(r: &GrpcResult, t: &mut Targets) {
     for scenario in [Scenario::Chats, Scenario::Logs] {
         t.check(
             format!(
-                "grpc: {} messages per CPU-second, zerocodec (archived) / prost",
+                "grpc: {} messages/s, zerocodec (archived) / prost",
                 scenario.name()
             ),
-            cpu_ratio(scenario),
+            ratio(scenario, Variant::Ours),
             1.3,
             Unit::Ratio,
             false,
@@ -767,10 +779,10 @@ pub(crate) fn targets(r: &GrpcResult, t: &mut Targets) {
         );
         t.check(
             format!(
-                "grpc: {} messages/s (wall clock), zerocodec (archived) / prost",
+                "grpc: {} messages per CPU-second, zerocodec (archived) / prost",
                 scenario.name()
             ),
-            ratio(scenario, Variant::Ours),
+            cpu_ratio(scenario),
             1.3,
             Unit::Ratio,
             false,
@@ -1050,7 +1062,7 @@ mod tests {
         let stream = t
             .checked
             .iter()
-            .find(|x| x.name.contains("stream: chat messages per CPU-second"))
+            .find(|x| x.name.contains("stream: chat messages/s"))
             .unwrap();
         assert!(!stream.met && !stream.decisive_miss());
         assert_eq!(stream.kind, Kind::TimeRatio);

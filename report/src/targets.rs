@@ -54,10 +54,10 @@
 //!    decode (time ratio); `access_owned` on unaligned `Bytes`, what a handler gets on
 //!    tonic's buffers, is shown against the same goal (advisory).
 //! 8. Streaming messages per second at least 1.3x prost's, on the 10,000-message chat stream
-//!    and the log stream, in messages per CPU-second (time ratio): it moved 2% between quick
-//!    runs, where the wall-clock rate moved up to 50% (client and server share two loaded
-//!    cores), so the wall-clock ratio is shown as advisory. Unary calls per second no worse
-//!    than prost's (time ratio: sequential calls, bound by latency, moved about 6%).
+//!    and the log stream (time ratio; messages per CPU-second beside it, advisory); unary
+//!    calls per second no worse than prost's (time ratio). Client and server share the
+//!    machine's two cores: on a loaded machine these ratios move by about 10% between quick
+//!    runs, so a verdict near the goal can change from run to run.
 //! 9. Dictionary-compressed chat frames smaller than prost's encoding of the same message,
 //!    with or without tonic's zstd (zstd-3 of the prost message; deterministic).
 //!
