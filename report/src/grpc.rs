@@ -19,14 +19,17 @@
 //!
 //! Variants: ours read as archived views, ours read into owned values, ours with a zstd
 //! dictionary, ours under tonic's zstd, prost, prost under tonic's zstd. Each gets a server
-//! and a client of its own. Rounds interleave the variants, so that load from elsewhere on a
-//! shared machine falls on all of them; a rate is the median round's, and a ratio against
-//! prost is the median of the rounds' ratios (each taken between figures of one round).
+//! and a client of its own. Within a round the timed calls run in blocks (20 unary calls, or
+//! one stream), the blocks of a group of variants in turn ([`Variant::GROUPS`]: ours with
+//! prost, ours under tonic's zstd with prost under it), so that load from elsewhere on a
+//! shared machine falls on the variants compared alike; a rate is the median round's, and a
+//! ratio against prost is the median of the rounds' ratios.
 
 mod service;
 
 use std::fmt::Write as _;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -307,16 +310,16 @@ impl Variant {
         Variant::ProstTonicZstd,
     ];
 
-    /// The order they run in within a round: each of ours next to the prost variant it is
-    /// compared with, so that the two see the same load (a stream under tonic's zstd takes
-    /// ~300 ms, long enough for the machine's other work to change).
-    const RUN_ORDER: [Variant; 6] = [
-        Variant::Ours,
-        Variant::Prost,
-        Variant::OursOwned,
-        Variant::OursDictionary,
-        Variant::OursTonicZstd,
-        Variant::ProstTonicZstd,
+    /// How they run within a round: the groups one after the other, and within a group the
+    /// timed calls in blocks, the variants' blocks in turn, so that each of ours and the prost
+    /// variant it is compared with see the same load. The variants under tonic's zstd run
+    /// apart: tonic creates a zstd context per message, and what that does to the allocator
+    /// slowed whichever variant came next (interleaved with them, the chat stream's ratio fell
+    /// from about 1.25x to 1.0x). Each variant's untimed calls run just before its group's.
+    const GROUPS: [&'static [Variant]; 3] = [
+        &[Variant::Ours, Variant::Prost, Variant::OursOwned],
+        &[Variant::OursDictionary],
+        &[Variant::OursTonicZstd, Variant::ProstTonicZstd],
     ];
 
     fn name(self) -> &'static str {
@@ -374,70 +377,40 @@ where
         .with_policy(Policy::new().with_min_size(16))
 }
 
-/// What the timed calls of one run did, and the allocations of the counted ones.
-struct Sample {
-    /// Messages moved (one per unary call).
-    moved: usize,
-    total: Duration,
-    /// Per call.
-    latencies: Vec<Duration>,
-    /// Per message moved, on the counted calls.
-    allocations: f64,
-    /// Per message moved, on the timed calls.
-    wire: f64,
-    /// CPU time of the process's threads per message moved, on the timed calls, in ns.
-    cpu: Option<f64>,
-    /// Archived views of the timed calls that shared tonic's buffer, and that were copied.
-    sharing: (u64, u64),
+/// A call's future: it returns how many messages it moved.
+type CallFuture = Pin<Box<dyn Future<Output = usize>>>;
+
+/// One variant's call, by index.
+type Call = Box<dyn FnMut(usize) -> CallFuture>;
+
+fn boxed<F, Fut>(mut f: F) -> Call
+where
+    F: FnMut(usize) -> Fut + 'static,
+    Fut: Future<Output = usize> + 'static,
+{
+    Box::new(move |i| Box::pin(f(i)))
 }
 
-/// Runs `call` `warmup` times untimed, `n` times timed, then `counted` times with allocation
-/// counting on; each call returns how many messages it moved.
-async fn measure<F, Fut>(
-    (warmup, n, counted): (usize, usize, usize),
-    bytes: &AtomicU64,
-    sharing: &Sharing,
-    mut call: F,
-) -> Sample
-where
-    F: FnMut(usize) -> Fut,
-    Fut: Future<Output = usize>,
-{
-    for i in 0..warmup {
-        call(i).await;
-    }
-    sharing.take();
-    let mut latencies = Vec::with_capacity(n);
-    let bytes_before = bytes.load(Relaxed);
-    let cpu_before = cpu_ns();
-    let start = Instant::now();
-    let mut moved = 0;
-    for i in 0..n {
-        let t = Instant::now();
-        moved += call(i).await;
-        latencies.push(t.elapsed());
-    }
-    let total = start.elapsed();
-    let cpu = cpu_before
-        .zip(cpu_ns())
-        .map(|(before, after)| after.saturating_sub(before) as f64 / moved as f64);
-    let wire = (bytes.load(Relaxed) - bytes_before) as f64 / moved as f64;
-    let timed_sharing = sharing.take();
-    let usage = Usage::start();
-    let mut counted_moved = 0;
-    for i in 0..counted {
-        counted_moved += call(i).await;
-    }
-    let allocations = Usage::since(usage).count as f64 / counted_moved as f64;
-    Sample {
-        moved,
-        total,
-        latencies,
-        allocations,
-        wire,
-        cpu,
-        sharing: timed_sharing,
-    }
+/// One variant in one scenario: its server and client, its call, and what its calls of
+/// this round did.
+struct Bench {
+    variant: Variant,
+    call: Call,
+    /// Bytes on the server's socket, both ways.
+    bytes: Arc<AtomicU64>,
+    sharing: Arc<Sharing>,
+    task: tokio::task::JoinHandle<()>,
+    /// Untimed, timed and allocation-counted calls per round.
+    calls: (usize, usize, usize),
+    /// Timed calls per block: the timed calls run in blocks, the variants' blocks in turn.
+    block: usize,
+    /// Whether its client reads archived views.
+    archived: bool,
+    moved: usize,
+    total: Duration,
+    latencies: Vec<Duration>,
+    wire: u64,
+    cpu: Option<u64>,
 }
 
 /// CPU time so far of all of this process's threads (user and system), in ns: the sum of
@@ -452,14 +425,15 @@ fn cpu_ns() -> Option<u64> {
     Some(total)
 }
 
-/// One variant's calls in one scenario, on a server and client of its own.
-async fn run(
+/// One variant's server and client in one scenario, and its call.
+async fn bench(
     data: &Arc<Data>,
     dictionaries: &(FrameOptions, FrameOptions),
     scenario: Scenario,
     variant: Variant,
     settings: Settings,
-) -> (Sample, Option<(u64, u64)>) {
+) -> Bench {
+    let data = Arc::clone(data);
     let sharing = Arc::new(Sharing::default());
     let tonic_zstd = matches!(variant, Variant::OursTonicZstd | Variant::ProstTonicZstd);
     let frames = match (variant, scenario) {
@@ -496,7 +470,7 @@ async fn run(
         true => (0, settings.slow_streams, 1),
         false => (1, settings.streams, 1),
     };
-    let sample = if variant.ours() {
+    let call = if variant.ours() {
         let mut client = BenchClient::new(channel).with_frames(frames);
         if tonic_zstd {
             client = client
@@ -505,73 +479,64 @@ async fn run(
         }
         let client_sharing = sharing.clone();
         match scenario {
-            Scenario::Unary => {
-                measure(unary, &bytes, &sharing, |i| {
-                    let mut client = client.clone();
-                    let chat = data.chats[i % data.chats.len()].clone();
-                    async move {
-                        let expected = chat.content.len() as u64;
-                        let ack = match owned {
-                            true => client.post_owned(chat).await,
-                            false => client.post(chat).await,
-                        };
-                        let ack = ack.unwrap().into_inner();
-                        assert_eq!(ack.len, expected);
-                        1
-                    }
-                })
-                .await
-            }
-            Scenario::Chats => {
-                measure(streams, &bytes, &sharing, |_| {
-                    let mut client = client.clone();
-                    let sharing = client_sharing.clone();
-                    async move {
-                        let request = StreamRequest { count: stream_len };
-                        if owned {
-                            let stream = client.chats_owned(request).await.unwrap().into_inner();
-                            let n = drain(stream, |c: &ChatMessage| !c.content.is_empty()).await;
-                            assert_eq!(n, stream_len as usize);
-                            return n;
-                        }
-                        let mut stream = client.chats(request).await.unwrap().into_inner();
-                        let mut n = 0;
-                        while let Some(chat) = stream.message().await.unwrap() {
-                            sharing.count(&chat);
-                            assert!(!chat.content.is_empty());
-                            n += 1;
-                        }
+            Scenario::Unary => boxed(move |i| {
+                let mut client = client.clone();
+                let chat = data.chats[i % data.chats.len()].clone();
+                async move {
+                    let expected = chat.content.len() as u64;
+                    let ack = match owned {
+                        true => client.post_owned(chat).await,
+                        false => client.post(chat).await,
+                    };
+                    let ack = ack.unwrap().into_inner();
+                    assert_eq!(ack.len, expected);
+                    1
+                }
+            }),
+            Scenario::Chats => boxed(move |_| {
+                let mut client = client.clone();
+                let sharing = client_sharing.clone();
+                async move {
+                    let request = StreamRequest { count: stream_len };
+                    if owned {
+                        let stream = client.chats_owned(request).await.unwrap().into_inner();
+                        let n = drain(stream, |c: &ChatMessage| !c.content.is_empty()).await;
                         assert_eq!(n, stream_len as usize);
-                        n
+                        return n;
                     }
-                })
-                .await
-            }
-            Scenario::Logs => {
-                measure(streams, &bytes, &sharing, |_| {
-                    let mut client = client.clone();
-                    let sharing = client_sharing.clone();
-                    async move {
-                        let request = StreamRequest { count: stream_len };
-                        if owned {
-                            let stream = client.logs_owned(request).await.unwrap().into_inner();
-                            let n = drain(stream, |l: &LogLine| !l.request.is_empty()).await;
-                            assert_eq!(n, stream_len as usize);
-                            return n;
-                        }
-                        let mut stream = client.logs(request).await.unwrap().into_inner();
-                        let mut n = 0;
-                        while let Some(log) = stream.message().await.unwrap() {
-                            sharing.count(&log);
-                            assert!(!log.request.is_empty());
-                            n += 1;
-                        }
+                    let mut stream = client.chats(request).await.unwrap().into_inner();
+                    let mut n = 0;
+                    while let Some(chat) = stream.message().await.unwrap() {
+                        sharing.count(&chat);
+                        assert!(!chat.content.is_empty());
+                        n += 1;
+                    }
+                    assert_eq!(n, stream_len as usize);
+                    n
+                }
+            }),
+            Scenario::Logs => boxed(move |_| {
+                let mut client = client.clone();
+                let sharing = client_sharing.clone();
+                async move {
+                    let request = StreamRequest { count: stream_len };
+                    if owned {
+                        let stream = client.logs_owned(request).await.unwrap().into_inner();
+                        let n = drain(stream, |l: &LogLine| !l.request.is_empty()).await;
                         assert_eq!(n, stream_len as usize);
-                        n
+                        return n;
                     }
-                })
-                .await
-            }
+                    let mut stream = client.logs(request).await.unwrap().into_inner();
+                    let mut n = 0;
+                    while let Some(log) = stream.message().await.unwrap() {
+                        sharing.count(&log);
+                        assert!(!log.request.is_empty());
+                        n += 1;
+                    }
+                    assert_eq!(n, stream_len as usize);
+                    n
+                }
+            }),
         }
     } else {
         let mut grpc = tonic::client::Grpc::new(channel);
@@ -581,25 +546,22 @@ async fn run(
                 .accept_compressed(CompressionEncoding::Zstd);
         }
         match scenario {
-            Scenario::Unary => {
-                measure(unary, &bytes, &sharing, |i| {
-                    let mut grpc = grpc.clone();
-                    let chat = data.p_chats[i % data.p_chats.len()].clone();
-                    async move {
-                        let expected = chat.content.len() as u64;
-                        grpc.ready().await.unwrap();
-                        let path = http::uri::PathAndQuery::from_static("/bench.Prost/post");
-                        let codec = ProstCodec::<PChat, service::PAck>::default();
-                        let ack = grpc.unary(Request::new(chat), path, codec).await.unwrap();
-                        assert_eq!(ack.get_ref().len, expected);
-                        1
-                    }
-                })
-                .await
-            }
+            Scenario::Unary => boxed(move |i| {
+                let mut grpc = grpc.clone();
+                let chat = data.p_chats[i % data.p_chats.len()].clone();
+                async move {
+                    let expected = chat.content.len() as u64;
+                    grpc.ready().await.unwrap();
+                    let path = http::uri::PathAndQuery::from_static("/bench.Prost/post");
+                    let codec = ProstCodec::<PChat, service::PAck>::default();
+                    let ack = grpc.unary(Request::new(chat), path, codec).await.unwrap();
+                    assert_eq!(ack.get_ref().len, expected);
+                    1
+                }
+            }),
             Scenario::Chats | Scenario::Logs => {
                 let chats = scenario == Scenario::Chats;
-                measure(streams, &bytes, &sharing, |_| {
+                boxed(move |_| {
                     let mut grpc = grpc.clone();
                     async move {
                         grpc.ready().await.unwrap();
@@ -625,14 +587,28 @@ async fn run(
                         n
                     }
                 })
-                .await
             }
         }
     };
-    task.abort();
-    let archived = variant.ours() && !owned;
-    let sharing = archived.then_some(sample.sharing);
-    (sample, sharing)
+    let (calls, block) = match scenario {
+        Scenario::Unary => (unary, 20),
+        _ => (streams, 1),
+    };
+    Bench {
+        variant,
+        call,
+        bytes,
+        sharing,
+        task,
+        calls,
+        block,
+        archived: variant.ours() && !owned,
+        moved: 0,
+        total: Duration::ZERO,
+        latencies: Vec::new(),
+        wire: 0,
+        cpu: Some(0),
+    }
 }
 
 async fn drain<T>(mut stream: Streaming<T>, check: fn(&T) -> bool) -> usize {
@@ -681,20 +657,68 @@ pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
     let mut cpu = vec![Vec::new(); rows.len()];
     for _ in 0..settings.rounds {
         for scenario in Scenario::ALL {
-            for variant in Variant::RUN_ORDER {
-                let (sample, sharing) =
-                    runtime.block_on(run(&data, &dictionaries, scenario, variant, settings));
-                let i = index(scenario, variant);
-                let row = &mut rows[i];
-                row.rates
-                    .push(sample.moved as f64 / sample.total.as_secs_f64());
-                row.latencies.extend(sample.latencies);
-                allocations[i].push(sample.allocations);
-                wire[i].push(sample.wire);
-                cpu[i].extend(sample.cpu);
-                if let Some((s, c)) = sharing {
-                    let (s0, c0) = row.sharing.unwrap_or_default();
-                    row.sharing = Some((s0 + s, c0 + c));
+            for group in Variant::GROUPS {
+                let mut benches: Vec<Bench> = group
+                    .iter()
+                    .map(|&v| runtime.block_on(bench(&data, &dictionaries, scenario, v, settings)))
+                    .collect();
+                for b in &mut benches {
+                    for i in 0..b.calls.0 {
+                        runtime.block_on((b.call)(i));
+                    }
+                    b.sharing.take();
+                }
+                // The timed calls in blocks (20 unary calls, or one stream), the variants' blocks
+                // in turn, so that all of them see the same load.
+                let blocks = benches
+                    .iter()
+                    .map(|b| b.calls.1.div_ceil(b.block))
+                    .max()
+                    .unwrap_or(0);
+                for k in 0..blocks {
+                    for b in &mut benches {
+                        let calls = (k * b.block)..((k + 1) * b.block).min(b.calls.1);
+                        if calls.is_empty() {
+                            continue;
+                        }
+                        let bytes_before = b.bytes.load(Relaxed);
+                        let cpu_before = cpu_ns();
+                        let start = Instant::now();
+                        for i in calls {
+                            let t = Instant::now();
+                            b.moved += runtime.block_on((b.call)(i));
+                            b.latencies.push(t.elapsed());
+                        }
+                        b.total += start.elapsed();
+                        b.cpu = b
+                            .cpu
+                            .zip(cpu_before)
+                            .zip(cpu_ns())
+                            .map(|((sum, before), after)| sum + after.saturating_sub(before));
+                        b.wire += b.bytes.load(Relaxed) - bytes_before;
+                    }
+                }
+                for mut b in benches {
+                    let sharing = b.sharing.take();
+                    // Allocations, on calls of their own: counting never enters a timing.
+                    let usage = Usage::start();
+                    let mut counted = 0;
+                    for i in 0..b.calls.2 {
+                        counted += runtime.block_on((b.call)(i));
+                    }
+                    let allocated = Usage::since(usage).count as f64 / counted as f64;
+                    b.task.abort();
+                    let i = index(scenario, b.variant);
+                    let row = &mut rows[i];
+                    row.rates.push(b.moved as f64 / b.total.as_secs_f64());
+                    row.latencies.extend(b.latencies);
+                    allocations[i].push(allocated);
+                    wire[i].push(b.wire as f64 / b.moved as f64);
+                    cpu[i].extend(b.cpu.map(|ns| ns as f64 / b.moved as f64));
+                    if b.archived {
+                        let (s0, c0) = row.sharing.unwrap_or_default();
+                        row.sharing = Some((s0 + sharing.0, c0 + sharing.1));
+                    }
                 }
             }
             // This round's ratios against prost, taken between figures of the round.
@@ -754,9 +778,8 @@ pub(crate) fn targets(r: &GrpcResult, t: &mut Targets) {
         Kind::TimeRatio,
     );
     // Streams: decided on messages per second, as the issue states the target; messages per
-    // CPU-second is shown beside it (advisory). On the shared 2-core machine both moved by
-    // about 10% between quick runs once each of ours ran next to its prost variant
-    // (`Variant::RUN_ORDER`); neither is the steadier.
+    // CPU-second is shown beside it (advisory): on the shared 2-core machine it moved more
+    // between quick runs than the rate did.
     let cpu_ratio = |scenario| -> Result<f64, String> {
         let cpu = |variant| {
             r.row(scenario, variant)?
@@ -860,7 +883,9 @@ pub(crate) fn section(r: &GrpcResult) -> String {
     let _ = writeln!(
         s,
         "### Calls over tonic on 127.0.0.1\n\nClient and server in one process (2 tokio \
-         worker threads). {} rounds, the variants interleaved; per round and variant {} \
+         worker threads). {} rounds; within a round the calls run in blocks (20 unary calls \
+         or one stream), the blocks of ours and of the prost variant each is compared with in \
+         turn; per round and variant {} \
          sequential unary calls, or {} calls of a {}-message stream ({} under tonic's zstd, \
          whose streams take a hundred times longer). Rates are the median \
          round's; \"vs prost\" is the median of the rounds' ratios against prost (ours with \
