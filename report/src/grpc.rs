@@ -684,11 +684,17 @@ pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
                         let bytes_before = b.bytes.load(Relaxed);
                         let cpu_before = cpu_ns();
                         let start = Instant::now();
-                        for i in calls {
-                            let t = Instant::now();
-                            b.moved += runtime.block_on((b.call)(i));
-                            b.latencies.push(t.elapsed());
-                        }
+                        let call = &mut b.call;
+                        let latencies = &mut b.latencies;
+                        b.moved += runtime.block_on(async {
+                            let mut moved = 0;
+                            for i in calls {
+                                let t = Instant::now();
+                                moved += call(i).await;
+                                latencies.push(t.elapsed());
+                            }
+                            moved
+                        });
                         b.total += start.elapsed();
                         b.cpu = b
                             .cpu
@@ -701,11 +707,16 @@ pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
                 for mut b in benches {
                     let sharing = b.sharing.take();
                     // Allocations, on calls of their own: counting never enters a timing.
+                    let calls = b.calls.2;
+                    let call = &mut b.call;
                     let usage = Usage::start();
-                    let mut counted = 0;
-                    for i in 0..b.calls.2 {
-                        counted += runtime.block_on((b.call)(i));
-                    }
+                    let counted = runtime.block_on(async {
+                        let mut moved = 0;
+                        for i in 0..calls {
+                            moved += call(i).await;
+                        }
+                        moved
+                    });
                     let allocated = Usage::since(usage).count as f64 / counted as f64;
                     b.task.abort();
                     let i = index(scenario, b.variant);

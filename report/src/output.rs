@@ -130,7 +130,7 @@ fn targets_section(targets: &Targets) -> String {
     let _ = writeln!(
         s,
         "{met} of {} evaluated targets met; {decisive} missed beyond doubt (deterministic, or a \
-         time ratio against JSON short by more than {:.0}% run-to-run noise); {} not \
+         time ratio short by more than {:.0}% run-to-run noise); {} not \
          evaluated. The report fails only on a miss beyond doubt.\n",
         targets.checked.len(),
         TIME_NOISE * 100.0,
