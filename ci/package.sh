@@ -47,6 +47,11 @@ echo "== cargo package: package and verify ${crates[*]} ($version)"
 # runs, even when the crate changed since: on a reused machine the check would build against
 # stale sources. Remove earlier unpacked copies of our crates first (a fresh machine has none).
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/zerocodec*-"$version"
+# Cargo also takes a registry crate of a given name and version to be immutable, so it reuses
+# what an earlier run compiled of it in the check's target directory: remove that too (after a
+# change to zerocodec, verifying zerocodec-codecs against the old build fails or, worse, passes).
+rm -rf "$check_dir"/debug/.fingerprint/zerocodec* "$check_dir"/debug/build/zerocodec* \
+  "$check_dir"/debug/deps/*zerocodec*
 log=$(mktemp)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/zerocodec-package-check.XXXXXX")
 trap 'rm -rf "$log" "$scratch"' EXIT
