@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packaging check for the published crates (zerocodec-derive, zerocodec, zerocodec-codecs,
-# zerocodec-axum):
+# zerocodec-axum, zerocodec-tonic):
 #
 # 1. `cargo package` packages each crate in dependency order and verifies it by building it
 #    from its .crate, the unpublished siblings served from cargo's local staging registry, and
@@ -13,8 +13,10 @@
 #    code (no rkyv dependency of its own: `#[zerocodec::message]` derives rkyv through
 #    `zerocodec::rkyv`); a second one, with the same dependencies, builds and runs the
 #    everyday tasks (examples/tasks.rs); a third adds the README's lines for the rpc example
-#    and builds that example. The dependencies and the quick-start code are extracted from
-#    README.md, so the check fails when the README drifts.
+#    and builds that example; a fourth, with tonic/README.md's dependencies and its lines for
+#    the grpc example, builds and runs that example (a gRPC server and clients on 127.0.0.1)
+#    from the packaged zerocodec-tonic. The dependencies and the quick-start code are
+#    extracted from the READMEs, so the check fails when a README drifts.
 #
 # Usage: bash ci/package.sh (honours CARGO_TARGET_DIR; builds in <target>/package-check).
 set -euo pipefail
@@ -23,8 +25,8 @@ root=$PWD
 start=$SECONDS
 
 # Dependency order: zerocodec re-exports zerocodec-derive, zerocodec-codecs depends on zerocodec,
-# zerocodec-axum on both.
-crates=(zerocodec-derive zerocodec zerocodec-codecs zerocodec-axum)
+# zerocodec-axum and zerocodec-tonic on both.
+crates=(zerocodec-derive zerocodec zerocodec-codecs zerocodec-axum zerocodec-tonic)
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 target_dir=${CARGO_TARGET_DIR:-target}
 case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
@@ -45,6 +47,11 @@ echo "== cargo package: package and verify ${crates[*]} ($version)"
 # runs, even when the crate changed since: on a reused machine the check would build against
 # stale sources. Remove earlier unpacked copies of our crates first (a fresh machine has none).
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/zerocodec*-"$version"
+# Cargo also takes a registry crate of a given name and version to be immutable, so it reuses
+# what an earlier run compiled of it in the check's target directory: remove that too (after a
+# change to zerocodec, verifying zerocodec-codecs against the old build fails or, worse, passes).
+rm -rf "$check_dir"/debug/.fingerprint/zerocodec* "$check_dir"/debug/build/zerocodec* \
+  "$check_dir"/debug/deps/*zerocodec*
 log=$(mktemp)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/zerocodec-package-check.XXXXXX")
 trap 'rm -rf "$log" "$scratch"' EXIT
@@ -111,24 +118,41 @@ if grep -Eq '^rkyv *=' <<<"$quick_toml"; then
   fail "README.md: the quick start needs no rkyv dependency of its own (zerocodec::rkyv)"
 fi
 
-# The rpc example's dependencies: the quick start's, with the README's rpc lines replacing
-# the lines of the dependencies they name.
-rpc_names=$(sed -n 's/^\([A-Za-z0-9_-]*\) *=.*/\1/p' <<<"$rpc_toml" | paste -sd '|')
-rpc_deps=$(
-  grep -Ev "^($rpc_names) *=" <<<"$quick_toml"
-  printf '%s\n' "$rpc_toml"
-)
+# `base` with the lines of `extra` replacing the lines of the dependencies they name.
+merge_deps() {
+  local names
+  names=$(sed -n 's/^\([A-Za-z0-9_-]*\) *=.*/\1/p' <<<"$2" | paste -sd '|')
+  grep -Ev "^($names) *=" <<<"$1"
+  printf '%s\n' "$2"
+}
+# The rpc example's dependencies: the quick start's, with the README's rpc lines.
+rpc_deps=$(merge_deps "$quick_toml" "$rpc_toml")
+
+# The grpc example's: tonic/README.md's first TOML block, with its lines for the example.
+tonic_block() {
+  awk -v n="$1" '
+    inside && /^```$/ { inside = 0; if (count == n) exit; next }
+    inside { if (count == n) print; next }
+    $0 == "```toml" { count++; inside = 1 }
+  ' tonic/README.md
+}
+grpc_base=$(tonic_block 1)
+grpc_toml=$(tonic_block 2)
+grep -qx '\[dependencies\]' <<<"$grpc_base" || fail "tonic/README.md: no [dependencies] block"
+grep -Eq '^zerocodec-tonic *=' <<<"$grpc_base" || fail "tonic/README.md: no zerocodec-tonic dependency"
+[ -n "$grpc_toml" ] || fail "tonic/README.md: no dependency block for the grpc example"
+grpc_deps=$(merge_deps "$grpc_base" "$grpc_toml")
 
 app=$scratch/app
-mkdir -p "$app/quickstart/src" "$app/tasks/src" "$app/rpc/src"
+mkdir -p "$app/quickstart/src" "$app/tasks/src" "$app/rpc/src" "$app/grpc/src"
 patches=""
 # The crates the scratch crates use (zerocodec-axum is checked by `cargo package` above).
-for crate in zerocodec-derive zerocodec zerocodec-codecs; do
+for crate in zerocodec-derive zerocodec zerocodec-codecs zerocodec-tonic; do
   patches+="$crate = { path = \"$scratch/$crate-$version\" }"$'\n'
 done
 cat >"$app/Cargo.toml" <<EOF
 [workspace]
-members = ["quickstart", "tasks", "rpc"]
+members = ["quickstart", "tasks", "rpc", "grpc"]
 resolver = "3"
 
 # The packaged crates stand in for their crates.io releases.
@@ -141,10 +165,13 @@ package_manifest() {
 package_manifest readme-quickstart "$quick_toml" >"$app/quickstart/Cargo.toml"
 package_manifest readme-tasks "$quick_toml" >"$app/tasks/Cargo.toml"
 package_manifest readme-rpc "$rpc_deps" >"$app/rpc/Cargo.toml"
+package_manifest readme-grpc "$grpc_deps" >"$app/grpc/Cargo.toml"
 printf '%s\n' "$quick_rs" >"$app/quickstart/src/main.rs"
 cp examples/tasks.rs "$app/tasks/src/main.rs"
 cp examples/rpc/main.rs "$app/rpc/src/main.rs"
 cp examples/rpc/service.rs "$app/rpc/src/service.rs"
+cp tonic/examples/grpc/main.rs "$app/grpc/src/main.rs"
+cp tonic/examples/grpc/chat.rs "$app/grpc/src/chat.rs"
 
 echo "== the README's quick start, built from the packages (scratch crate in $app)"
 sed 's/^/    /' "$app/quickstart/Cargo.toml"
@@ -157,9 +184,14 @@ echo "== the rpc example with the README's dependency lines, built from the pack
 sed 's/^/    /' "$app/rpc/Cargo.toml"
 (cd "$app" && CARGO_TARGET_DIR="$check_dir" cargo build -p readme-rpc)
 
+echo "== the grpc example with tonic/README.md's dependency lines, built from the packages and run"
+sed 's/^/    /' "$app/grpc/Cargo.toml"
+# The example serves and calls on 127.0.0.1 and exits; the bound keeps a hang from stalling CI.
+(cd "$app" && CARGO_TARGET_DIR="$check_dir" timeout 300 cargo run -p readme-grpc)
+
 # A patch that went unused would mean the build took a crates.io release instead.
 if grep -q '\[\[patch.unused\]\]' "$app/Cargo.lock"; then
   fail "a packaged crate was not used by the scratch crates"
 fi
 
-echo "ci/package.sh: ${crates[*]} package, verify and build the README's quick start, the everyday tasks and the rpc example ($((SECONDS - start)) s)"
+echo "ci/package.sh: ${crates[*]} package, verify and build the README's quick start, the everyday tasks, the rpc example and the grpc example ($((SECONDS - start)) s)"

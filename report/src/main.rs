@@ -17,7 +17,9 @@
 //!   deterministic miss, or a time ratio against JSON short by more than run-to-run noise),
 //!   2 on a usage or I/O error.
 //!
-//! `--datasets chat,log` measures only those datasets and writes only summary.json (the
+//! It also measures gRPC through tonic (`grpc.rs`): zerocodec-tonic against tonic-prost on the
+//! same calls, with issue 19's targets. `--grpc-only` measures only that, and
+//! `--datasets chat,log` only those datasets (no gRPC); both write only summary.json (the
 //! docs always describe a full run).
 //!
 //! `--gate` measures nothing: it checks the instruction counts against the overhead limits
@@ -32,6 +34,7 @@
 mod alloc;
 mod charts;
 mod gate;
+mod grpc;
 mod instructions;
 mod measure;
 mod output;
@@ -50,12 +53,13 @@ use crate::output::RunInfo;
 static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 const USAGE: &str = "usage: cargo run --release -p zerocodec-report [-- [--full] \
-     [--datasets a,b,..] [--update-docs] [--gungraun-home DIR]]\n       \
+     [--datasets a,b,.. | --grpc-only] [--update-docs] [--gungraun-home DIR]]\n       \
      cargo run --release -p zerocodec-report -- --gate [--update] [--gungraun-home DIR]";
 
 struct Args {
     full: bool,
     datasets: Option<Vec<String>>,
+    grpc_only: bool,
     update_docs: bool,
     gate: bool,
     update_baseline: bool,
@@ -66,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         full: false,
         datasets: None,
+        grpc_only: false,
         update_docs: false,
         gate: false,
         update_baseline: false,
@@ -77,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
             "--full" => args.full = true,
             "--quick" => args.full = false,
             "--update-docs" => args.update_docs = true,
+            "--grpc-only" => args.grpc_only = true,
             "--gate" => args.gate = true,
             "--update" => args.update_baseline = true,
             "--gungraun-home" => {
@@ -101,8 +107,11 @@ fn parse_args() -> Result<Args, String> {
     if args.update_baseline && !args.gate {
         return Err("--update rewrites the gate's baseline: use it with --gate".to_owned());
     }
-    if args.update_docs && args.datasets.is_some() {
-        return Err("--update-docs needs a full run: drop --datasets".to_owned());
+    if args.update_docs && (args.datasets.is_some() || args.grpc_only) {
+        return Err("--update-docs needs a full run: drop --datasets and --grpc-only".to_owned());
+    }
+    if args.grpc_only && args.datasets.is_some() {
+        return Err("--grpc-only measures no dataset: drop --datasets".to_owned());
     }
     Ok(args)
 }
@@ -244,6 +253,7 @@ fn run(args: &Args) -> Result<bool, String> {
         }
     };
     let names: Vec<&str> = match &args.datasets {
+        _ if args.grpc_only => Vec::new(),
         Some(list) => DATASETS
             .iter()
             .copied()
@@ -274,6 +284,23 @@ fn run(args: &Args) -> Result<bool, String> {
         ));
     }
     eprintln!("measured in {:.1} s", started.elapsed().as_secs_f64());
+    // gRPC through tonic, unless only some datasets were asked for.
+    let grpc = if args.datasets.is_none() {
+        let grpc_started = Instant::now();
+        let settings = if args.full {
+            grpc::Settings::FULL
+        } else {
+            grpc::Settings::QUICK
+        };
+        let grpc = grpc::measure_all(settings)?;
+        eprintln!(
+            "measured gRPC through tonic in {:.1} s",
+            grpc_started.elapsed().as_secs_f64()
+        );
+        Some(grpc)
+    } else {
+        None
+    };
 
     let results = measure.results;
     let present: Vec<&str> = results
@@ -301,22 +328,31 @@ fn run(args: &Args) -> Result<bool, String> {
         ),
         None => eprintln!("{}", targets::NO_INSTRUCTIONS),
     }
-    let targets = targets::evaluate(&results, ir.as_ref().ok_or(targets::NO_INSTRUCTIONS));
+    let mut targets = targets::evaluate(&results, ir.as_ref().ok_or(targets::NO_INSTRUCTIONS));
+    if let Some(grpc) = &grpc {
+        grpc::targets(grpc, &mut targets);
+    }
 
-    println!("{}", output::summary(&results, &targets, &info));
+    println!(
+        "{}",
+        output::summary(&results, grpc.as_ref(), &targets, &info)
+    );
 
     let out = target_dir.join("zerocodec-report");
     let summary = out.join("summary.json");
     write(
         &summary,
-        &output::summary_json(&results, &targets, &info, ir.as_ref()),
+        &output::summary_json(&results, grpc.as_ref(), &targets, &info, ir.as_ref()),
     )?;
     eprintln!("wrote {}", summary.display());
 
-    if args.datasets.is_some() {
-        eprintln!("partial run (--datasets): no docs, charts or README table written");
+    if args.datasets.is_some() || args.grpc_only {
+        eprintln!(
+            "partial run (--datasets or --grpc-only): no docs, charts or README table written"
+        );
     } else if args.update_docs {
-        write_docs(&root.join("docs"), &results, &targets, &info, ir.as_ref())?;
+        let docs = root.join("docs");
+        write_docs(&docs, &results, grpc.as_ref(), &targets, &info, ir.as_ref())?;
         let readme_path = root.join("README.md");
         let readme = std::fs::read_to_string(&readme_path)
             .map_err(|e| format!("cannot read {}: {e}", readme_path.display()))?;
@@ -330,7 +366,7 @@ fn run(args: &Args) -> Result<bool, String> {
         write(&readme_path, &updated)?;
         eprintln!("refreshed docs/benchmarks.md, docs/img/*.svg and the table in README.md");
     } else {
-        write_docs(&out, &results, &targets, &info, ir.as_ref())?;
+        write_docs(&out, &results, grpc.as_ref(), &targets, &info, ir.as_ref())?;
         write(
             &out.join("readme-table.md"),
             &output::readme_table(&results, &info),
@@ -352,13 +388,14 @@ fn run(args: &Args) -> Result<bool, String> {
 fn write_docs(
     dir: &Path,
     results: &[measure::DatasetResult],
+    grpc: Option<&grpc::GrpcResult>,
     targets: &targets::Targets,
     info: &RunInfo,
     ir: Option<&instructions::Instructions>,
 ) -> Result<(), String> {
     write(
         &dir.join("benchmarks.md"),
-        &output::benchmarks_md(results, targets, info, ir),
+        &output::benchmarks_md(results, grpc, targets, info, ir),
     )?;
     let img = dir.join("img");
     std::fs::create_dir_all(&img).map_err(|e| format!("cannot create {}: {e}", img.display()))?;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 use zerocodec_datasets::codecs::{Op, Role};
 
+use crate::grpc::{self, GrpcResult};
 use crate::instructions::Instructions;
 use crate::measure::{CodecResult, DatasetResult};
 use crate::targets::{NO_INSTRUCTIONS, TIME_NOISE, Targets};
@@ -53,7 +54,7 @@ pub(crate) fn fmt_int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -129,7 +130,7 @@ fn targets_section(targets: &Targets) -> String {
     let _ = writeln!(
         s,
         "{met} of {} evaluated targets met; {decisive} missed beyond doubt (deterministic, or a \
-         time ratio against JSON short by more than {:.0}% run-to-run noise); {} not \
+         time ratio short by more than {:.0}% run-to-run noise); {} not \
          evaluated. The report fails only on a miss beyond doubt.\n",
         targets.checked.len(),
         TIME_NOISE * 100.0,
@@ -236,12 +237,29 @@ fn header(info: &RunInfo) -> String {
     s
 }
 
+/// The gRPC section with its heading, or nothing when it was not measured.
+fn grpc_section(grpc: Option<&GrpcResult>) -> String {
+    grpc.map_or_else(String::new, |g| {
+        format!("\n## gRPC through tonic\n\n{}", grpc::section(g))
+    })
+}
+
 /// The summary printed to stdout.
-pub(crate) fn summary(results: &[DatasetResult], targets: &Targets, info: &RunInfo) -> String {
+pub(crate) fn summary(
+    results: &[DatasetResult],
+    grpc: Option<&GrpcResult>,
+    targets: &Targets,
+    info: &RunInfo,
+) -> String {
+    let speedups = if results.is_empty() {
+        String::new()
+    } else {
+        format!("\n## Speedup over JSON\n\n{}", speedup_table(results))
+    };
     format!(
-        "# zerocodec benchmark report\n\n{}\n## Speedup over JSON\n\n{}\n## Targets\n\n{}",
+        "# zerocodec benchmark report\n\n{}{speedups}{}\n## Targets\n\n{}",
         header(info),
-        speedup_table(results),
+        grpc_section(grpc),
         targets_section(targets)
     )
 }
@@ -286,6 +304,7 @@ fn instructions_section(ir: Option<&Instructions>) -> String {
 /// docs/benchmarks.md.
 pub(crate) fn benchmarks_md(
     results: &[DatasetResult],
+    grpc: Option<&GrpcResult>,
     targets: &Targets,
     info: &RunInfo,
     ir: Option<&Instructions>,
@@ -328,12 +347,14 @@ pub(crate) fn benchmarks_md(
         s.push_str(&dataset_table(d));
         s.push('\n');
     }
+    s.push_str(&grpc_section(grpc));
     s
 }
 
 /// target/zerocodec-report/summary.json, in the shape the benchmark issue fixes.
 pub(crate) fn summary_json(
     results: &[DatasetResult],
+    grpc: Option<&GrpcResult>,
     targets: &Targets,
     info: &RunInfo,
     ir: Option<&Instructions>,
@@ -374,6 +395,7 @@ pub(crate) fn summary_json(
         "machine": info.machine,
         "results": rows,
         "instructions": ir.map(|ir| &ir.ir),
+        "grpc": grpc.map(grpc::json),
         "targets": targets,
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();

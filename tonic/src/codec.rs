@@ -138,16 +138,41 @@ where
         // `copy_to_bytes` on tonic's `BytesMut` splits it: no copy.
         let bytes = src.copy_to_bytes(src.remaining());
         let legacy = is_legacy(&bytes);
-        match self.0.access_owned(bytes.clone()) {
+        // What an error message needs of the input (the frame header, to name the type a
+        // frame of another type holds), kept on the stack: `access_owned` takes the `Bytes`,
+        // and a clone of them would cost two atomic reference-count updates per message.
+        let head = Head::of(&bytes);
+        match self.0.access_owned(bytes) {
             Ok(archive) => Read {
                 result: Ok(archive),
                 legacy,
             },
             Err(err) => Read {
-                result: Err(decode_status(&err, &bytes, types)),
+                result: Err(decode_status(&err, head.as_slice(), types)),
                 legacy,
             },
         }
+    }
+}
+
+/// The first bytes of a message, up to a frame header's largest size: all that
+/// [`decode_status`] reads.
+struct Head {
+    bytes: [u8; frame::MAX_HEADER_LEN],
+    len: usize,
+}
+
+impl Head {
+    #[inline]
+    fn of(input: &[u8]) -> Self {
+        let len = input.len().min(frame::MAX_HEADER_LEN);
+        let mut bytes = [0; frame::MAX_HEADER_LEN];
+        bytes[..len].copy_from_slice(&input[..len]);
+        Self { bytes, len }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -180,10 +205,15 @@ impl Flavor {
     const FRAME: u8 = 1;
     const LEGACY: u8 = 2;
 
+    /// Records what a message arrived as. A store only when that changes (once per call, as
+    /// a rule), so that each message of a stream does not write the cache line the call's
+    /// encoder reads.
     #[inline]
     fn record(&self, legacy: bool) {
         let flavor = if legacy { Self::LEGACY } else { Self::FRAME };
-        self.0.store(flavor, Relaxed);
+        if self.0.load(Relaxed) != flavor {
+            self.0.store(flavor, Relaxed);
+        }
     }
 
     #[inline]

@@ -1,7 +1,7 @@
 //! zerocodec errors as gRPC statuses, and the message types a service names in them.
 
 use tonic::{Code, Status};
-use zerocodec::frame::Frame;
+use zerocodec::frame::FrameHeader;
 use zerocodec::{Error, ErrorKind, Message};
 
 /// A message type's wire identity: its [`Message::NAME`] and schema fingerprint.
@@ -68,9 +68,9 @@ pub fn to_status(err: &Error) -> Status {
 #[inline(never)]
 pub(crate) fn decode_status(err: &Error, input: &[u8], types: &[[MessageType; 2]]) -> Status {
     if err.kind() == ErrorKind::TypeMismatch {
-        let found = Frame::parse(input)
+        let found = FrameHeader::parse(input)
             .ok()
-            .and_then(|frame| frame.header().fingerprint);
+            .and_then(|header| header.fingerprint);
         if let Some(found) = found {
             let known = types.iter().flatten().find(|t| t.fingerprint == found);
             let what = match known {
