@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packaging check for the published crates (zerocodec-derive, zerocodec, zerocodec-codecs,
-# zerocodec-axum, zerocodec-tonic):
+# zerocodec-axum, zerocodec-tonic, zerocodec-nats):
 #
 # 1. `cargo package` packages each crate in dependency order and verifies it by building it
 #    from its .crate, the unpublished siblings served from cargo's local staging registry, and
@@ -25,8 +25,9 @@ root=$PWD
 start=$SECONDS
 
 # Dependency order: zerocodec re-exports zerocodec-derive, zerocodec-codecs depends on zerocodec,
-# zerocodec-axum and zerocodec-tonic on both.
-crates=(zerocodec-derive zerocodec zerocodec-codecs zerocodec-axum zerocodec-tonic)
+# zerocodec-axum, zerocodec-tonic and zerocodec-nats on both (zerocodec-nats is checked by
+# `cargo package` alone: its example needs a running nats-server, which its tests start).
+crates=(zerocodec-derive zerocodec zerocodec-codecs zerocodec-axum zerocodec-tonic zerocodec-nats)
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 target_dir=${CARGO_TARGET_DIR:-target}
 case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
