@@ -94,8 +94,8 @@ impl DatasetVisitor for AccessOverhead<'_> {
     fn visit<T: BenchValue>(&mut self, dataset: Dataset<T>) {
         use rkyv::rancor::{BoxedError, Error as RancorError};
         use rkyv::validation::Validator;
-        use rkyv::validation::archive::ArchiveValidator;
         use rkyv::validation::shared::SharedValidator;
+        use zerocodec::__private::CappedValidator;
         use zerocodec::archive::{DEFAULT_MAX_DEPTH, access};
 
         let mut bytes = AlignedVec::<16>::new();
@@ -118,10 +118,7 @@ impl DatasetVisitor for AccessOverhead<'_> {
             b.iter(|| {
                 let bytes = black_box(&bytes[..]);
                 let mut validator = Validator::new(
-                    ArchiveValidator::with_max_depth(
-                        bytes,
-                        std::num::NonZeroUsize::new(DEFAULT_MAX_DEPTH),
-                    ),
+                    CappedValidator::new(bytes, DEFAULT_MAX_DEPTH),
                     SharedValidator::new(),
                 );
                 rkyv::api::access_with_context::<T::Archived, _, BoxedError>(bytes, &mut validator)

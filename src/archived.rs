@@ -7,15 +7,13 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::num::NonZeroUsize;
 use std::ops::{Deref, Range};
 
 use bytes::Bytes;
-use rkyv::api::high::{HighDeserializer, HighValidator};
+use rkyv::api::high::HighDeserializer;
 use rkyv::bytecheck::CheckBytes;
-use rkyv::rancor::{BoxedError, Failure, Source};
+use rkyv::rancor::{BoxedError, Failure, Source, Strategy};
 use rkyv::validation::Validator;
-use rkyv::validation::archive::ArchiveValidator;
 use rkyv::validation::shared::SharedValidator;
 use rkyv::{Archive, Deserialize, Portable};
 
@@ -23,6 +21,7 @@ use crate::buf::{ARCHIVE_ALIGN, EncodeBuf};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pool::{BufferPool, PooledBuf};
 use crate::scratch::with_scratch;
+use crate::validator::CappedValidator;
 
 /// Default cap on how deeply nested an archive may be when validated.
 ///
@@ -35,15 +34,18 @@ use crate::scratch::with_scratch;
 pub const DEFAULT_MAX_DEPTH: usize = 128;
 
 // Measured when this was chosen: checking with `BoxedError` on the success path cost a fixed
-// ~7 ns per call and 15-80% on large archives (mk48: 2.2 ms against 1.3 ms); the depth cap
-// costs nothing measurable on most archives, 3-10% on one made of 150,000 small vectors.
+// ~7 ns per call and 15-80% on large archives (mk48: 2.2 ms against 1.3 ms); rkyv's own capped
+// validator cost 3% in instructions on `log`, which `CappedValidator` brings to raw rkyv's.
 
-/// The rkyv validator zerocodec explains invalid archives with (bytecheck, keeping rkyv's
-/// error messages and traces).
-type ArchiveCheck<'a> = HighValidator<'a, BoxedError>;
-/// The rkyv validator zerocodec checks archives with first: the same checks, with rancor's
+/// The validator zerocodec checks archives with: rkyv's checks (bytecheck, rkyv's bounds and
+/// shared-pointer validators) with the depth cap of [`CappedValidator`], and error type `E`.
+type ArchiveValidation<'a, E> = Strategy<Validator<CappedValidator<'a>, SharedValidator>, E>;
+/// The validator zerocodec explains invalid archives with (keeping rkyv's error messages and
+/// traces).
+type ArchiveCheck<'a> = ArchiveValidation<'a, BoxedError>;
+/// The validator zerocodec checks archives with first: the same checks, with rancor's
 /// zero-sized `Failure` as the error type (see [`access_with_depth`] for why).
-type ArchiveFastCheck<'a> = HighValidator<'a, Failure>;
+type ArchiveFastCheck<'a> = ArchiveValidation<'a, Failure>;
 /// The rkyv deserializer zerocodec reads owned values with.
 type ArchiveDeserializer = HighDeserializer<BoxedError>;
 
@@ -114,8 +116,11 @@ pub fn access<T: ZeroCopy>(bytes: &[u8]) -> Result<&T::Archived> {
 /// `rkyv::access` does in release builds; only if that fails is it checked again with
 /// `BoxedError` to build the message (checking with `BoxedError` on the success path makes
 /// every check return a pointer-sized `Result` and carry the code that wraps errors in
-/// traces). The depth cap is one counter update per nested box, vector or string, which is
-/// the price of the guarantee below; docs/benchmarks.md shows what both cost.
+/// traces). The depth cap is a plain countdown per nested box, vector or string
+/// (zerocodec's own bounds context, `CappedValidator`, with rkyv's checks), which costs what
+/// raw rkyv's test for an optional cap does: callgrind counts `log`'s access at 255,980
+/// instructions against raw `rkyv::access`'s 255,963, where rkyv's own capped validator
+/// cost 3.1% more. docs/benchmarks.md shows the times.
 ///
 /// # Why a depth cap
 ///
@@ -125,13 +130,6 @@ pub fn access<T: ZeroCopy>(bytes: &[u8]) -> Result<&T::Archived> {
 /// a short adversarial input could exhaust the stack. The cap bounds that recursion, and
 /// every later walk over a validated view. Non-recursive types never come near it. So the cap
 /// stays, on by default, rather than being dropped for the speed of raw `rkyv::access`.
-///
-/// Counting is skipped where it cannot matter: zerocodec-codecs' `HybridCodec`, whose items
-/// are messages, validates uncapped (pass 0) when the message's type bounds its nesting below
-/// the cap (`#[derive(Message)]` computes that bound from the field types; a recursive type,
-/// a map, an opaque field or an rkyv `with` wrapper leaves it unbounded), since the count
-/// could then never reach the cap. This function, like `RkyvCodec`, takes any rkyv type and
-/// cannot know its nesting, so it counts.
 ///
 /// # Errors
 ///
@@ -154,11 +152,11 @@ pub fn access_with_depth<T: ZeroCopy>(bytes: &[u8], max_depth: usize) -> Result<
 #[inline(always)]
 fn check<'a, A, E>(bytes: &'a [u8], max_depth: usize) -> Result<&'a A, E>
 where
-    A: Portable + for<'b> CheckBytes<HighValidator<'b, E>>,
+    A: Portable + for<'b> CheckBytes<ArchiveValidation<'b, E>>,
     E: Source,
 {
     let mut validator = Validator::new(
-        ArchiveValidator::with_max_depth(bytes, NonZeroUsize::new(max_depth)),
+        CappedValidator::new(bytes, max_depth),
         SharedValidator::new(),
     );
     rkyv::api::access_with_context::<A, _, E>(bytes, &mut validator)

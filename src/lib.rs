@@ -52,6 +52,7 @@ mod metrics;
 mod pool;
 mod schema;
 mod scratch;
+mod validator;
 
 /// Validated, in-place reads of rkyv archives.
 pub mod archive {
@@ -83,8 +84,9 @@ pub use schema::{OlderVersions, Schema, Versioned};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::archived::rkyv_message;
-    pub use crate::schema::{FieldSchema, Recursive, nesting_below, nesting_fits, nesting_max};
+    pub use crate::schema::{FieldSchema, Recursive};
     pub use crate::scratch::with_scratch;
+    pub use crate::validator::CappedValidator;
 }
 
 /// Re-exported for [`Encode::encode`]'s return type.

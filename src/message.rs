@@ -34,11 +34,6 @@ pub trait Message {
     const VERSION: u32 = 0;
     /// A 64-bit hash of everything the encoding depends on.
     const SCHEMA_FINGERPRINT: u64;
-    /// `<Self as Schema>::__NESTING` for a derived message: how deeply its rkyv archive can
-    /// nest, when its type bounds that. `None` (the default, always safe) for a hand-written
-    /// impl: readers then count depth against their cap.
-    #[doc(hidden)]
-    const __NESTING: Option<usize> = None;
 }
 
 /// The FNV-1a 64-bit offset basis, the hash of no bytes.

@@ -81,47 +81,6 @@ use crate::message::{Message, combine_fingerprints, fnv1a_64};
 pub trait Schema {
     /// The fingerprint of the type's shape.
     const FINGERPRINT: u64;
-
-    /// How many levels of out-of-line data (boxes, vectors, strings) a validated rkyv archive
-    /// of this type can span below its own position, when the type alone bounds it: `None`
-    /// (the default) for a recursive type, a map, or a type whose archived form is not known
-    /// here. Readers whose depth cap this bound fits under validate without counting depth
-    /// (the count could never reach the cap). Set by `#[derive(Message)]` and
-    /// the std impls below; a hand-written impl keeps the default, which is always safe.
-    #[doc(hidden)]
-    const __NESTING: Option<usize> = None;
-}
-
-/// The larger of two nesting bounds, `None` if either is unbounded.
-#[doc(hidden)]
-pub const fn nesting_max(a: Option<usize>, b: Option<usize>) -> Option<usize> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(if a > b { a } else { b }),
-        _ => None,
-    }
-}
-
-/// One level of out-of-line data (a box's or vector's contents) above `inner`.
-#[doc(hidden)]
-pub const fn nesting_below(inner: Option<usize>) -> Option<usize> {
-    match inner {
-        Some(n) => n.checked_add(1),
-        None => None,
-    }
-}
-
-/// True if an archive whose type bounds its nesting at `nesting` levels below the root can
-/// never reach the validation cap `max_depth` (rkyv's count: the root is one level, and a cap
-/// of `d` admits `d - 1` levels), so that validating it uncapped accepts and rejects exactly
-/// what validating it capped does. `max_depth == 0` is already uncapped.
-#[doc(hidden)]
-#[inline]
-pub const fn nesting_fits(nesting: Option<usize>, max_depth: usize) -> bool {
-    match nesting {
-        // levels = 1 (the root) + nesting; capped validation passes iff levels < max_depth.
-        Some(n) => n < max_depth.saturating_sub(1),
-        None => false,
-    }
 }
 
 /// The fingerprint of a std type named `name` with no type arguments.
@@ -147,7 +106,6 @@ macro_rules! leaves {
     ($($ty:ty => $name:literal),* $(,)?) => {
         $(impl Schema for $ty {
             const FINGERPRINT: u64 = leaf($name);
-            const __NESTING: Option<usize> = Some(0);
         })*
     };
 }
@@ -164,21 +122,11 @@ leaves! {
     NonZeroI8 => b"NonZeroI8", NonZeroI16 => b"NonZeroI16", NonZeroI32 => b"NonZeroI32",
     NonZeroI64 => b"NonZeroI64", NonZeroI128 => b"NonZeroI128",
     NonZeroIsize => b"NonZeroIsize",
-    // A `str` is inline where it sits (its box or string counts the level).
-    str => b"str",
+    String => b"String", str => b"str",
 }
 
-impl Schema for String {
-    const FINGERPRINT: u64 = leaf(b"String");
-    // Out of line when longer than the inline capacity: one level.
-    const __NESTING: Option<usize> = Some(1);
-}
-
-// A JSON tree nests as deep as its input: unbounded (the default).
 #[cfg(feature = "serde_json")]
-impl Schema for serde_json::Value {
-    const FINGERPRINT: u64 = leaf(b"serde_json::Value");
-}
+leaves! { serde_json::Value => b"serde_json::Value" }
 
 macro_rules! containers {
     ($($name:literal => $ty:ident<$($param:ident),+> $(, $extra:ident)?);* $(;)?) => {
@@ -192,15 +140,10 @@ macro_rules! containers {
     };
 }
 
-// Shared pointers: nesting left unbounded (the default).
 containers! {
+    b"Box" => Box<T>;
     b"Arc" => Arc<T>;
     b"Rc" => Rc<T>;
-}
-
-impl<T: Schema + ?Sized> Schema for Box<T> {
-    const FINGERPRINT: u64 = combine_fingerprints(leaf(b"Box"), T::FINGERPRINT);
-    const __NESTING: Option<usize> = nesting_below(T::__NESTING);
 }
 
 macro_rules! sized_containers {
@@ -215,41 +158,19 @@ macro_rules! sized_containers {
     };
 }
 
-// Maps and sets: nesting left unbounded (the default; rkyv's B-tree nests with its size).
 sized_containers! {
+    b"Option" => Option<T>;
+    b"Vec" => Vec<T>;
+    b"VecDeque" => VecDeque<T>;
+    b"Result" => Result<T, E>;
     b"BTreeMap" => BTreeMap<K, V>;
     b"BTreeSet" => BTreeSet<T>;
     b"HashMap" => HashMap<K, V>, S;
     b"HashSet" => HashSet<T>, S;
 }
 
-impl<T: Schema> Schema for Option<T> {
-    const FINGERPRINT: u64 = combine_fingerprints(leaf(b"Option"), T::FINGERPRINT);
-    const __NESTING: Option<usize> = T::__NESTING;
-}
-
-impl<T: Schema> Schema for Vec<T> {
-    const FINGERPRINT: u64 = combine_fingerprints(leaf(b"Vec"), T::FINGERPRINT);
-    const __NESTING: Option<usize> = nesting_below(T::__NESTING);
-}
-
-impl<T: Schema> Schema for VecDeque<T> {
-    const FINGERPRINT: u64 = combine_fingerprints(leaf(b"VecDeque"), T::FINGERPRINT);
-    const __NESTING: Option<usize> = nesting_below(T::__NESTING);
-}
-
-impl<T: Schema, E: Schema> Schema for Result<T, E> {
-    const FINGERPRINT: u64 = combine_fingerprints(
-        combine_fingerprints(leaf(b"Result"), T::FINGERPRINT),
-        E::FINGERPRINT,
-    );
-    const __NESTING: Option<usize> = nesting_max(T::__NESTING, E::__NESTING);
-}
-
 impl<T: Schema> Schema for [T] {
     const FINGERPRINT: u64 = combine_fingerprints(leaf(b"slice"), T::FINGERPRINT);
-    // Inline where it sits, like `str`.
-    const __NESTING: Option<usize> = T::__NESTING;
 }
 
 impl<T: Schema, const N: usize> Schema for [T; N] {
@@ -257,7 +178,6 @@ impl<T: Schema, const N: usize> Schema for [T; N] {
         combine_fingerprints(leaf(b"array"), T::FINGERPRINT),
         N as u64,
     );
-    const __NESTING: Option<usize> = T::__NESTING;
 }
 
 impl<T: Schema + ?Sized> Schema for &T {
@@ -266,7 +186,6 @@ impl<T: Schema + ?Sized> Schema for &T {
 
 impl<T: ?Sized> Schema for PhantomData<T> {
     const FINGERPRINT: u64 = leaf(b"PhantomData");
-    const __NESTING: Option<usize> = Some(0);
 }
 
 macro_rules! tuples {
@@ -276,11 +195,6 @@ macro_rules! tuples {
                 let fingerprint = leaf($name);
                 $(let fingerprint = combine_fingerprints(fingerprint, $param::FINGERPRINT);)+
                 fingerprint
-            };
-            const __NESTING: Option<usize> = {
-                let nesting = Some(0);
-                $(let nesting = nesting_max(nesting, $param::__NESTING);)+
-                nesting
             };
         })*
     };
@@ -313,13 +227,10 @@ tuples! {
 pub trait FieldSchema<Field> {
     /// `<Self as Schema>::FINGERPRINT`.
     const FINGERPRINT: u64;
-    /// `<Self as Schema>::__NESTING`.
-    const NESTING: Option<usize>;
 }
 
 impl<T: Schema + ?Sized, Field> FieldSchema<Field> for T {
     const FINGERPRINT: u64 = T::FINGERPRINT;
-    const NESTING: Option<usize> = T::__NESTING;
 }
 
 /// What stands for a type inside its own definition (`Box<Self>`, `Vec<Node>` in `Node`):

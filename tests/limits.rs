@@ -377,16 +377,13 @@ struct Labels {
 }
 
 #[test]
-fn a_message_whose_type_bounds_its_nesting_gets_the_same_verdicts_without_the_counter() {
-    assert_eq!(<Labels as Message>::__NESTING, Some(2));
+fn a_cap_of_n_admits_n_minus_one_levels_as_rkyvs_capped_validator_does() {
     let value = Labels {
         labels: vec!["a label long enough to be stored out of line".into(); 3],
     };
     let frame = HybridCodec::<Labels>::new().encode(&value).unwrap();
     let payload = frame.slice(FrameHeader::parse(&frame).unwrap().payload_range());
-    // A cap of 3 admits two levels: the root and the vector, not the strings in it. The
-    // hybrid codec keeps counting there (the bound does not fit), so it refuses, as the
-    // always-counting RkyvCodec does.
+    // A cap of 3 admits two levels: the root and the vector, not the strings in it.
     let tight = HybridCodec::<Labels>::new().with_max_depth(3);
     depth_error(tight.decode(&frame));
     depth_error(tight.access(&frame));
@@ -394,8 +391,24 @@ fn a_message_whose_type_bounds_its_nesting_gets_the_same_verdicts_without_the_co
     let rkyv_tight = RkyvCodec::<Labels>::new().with_max_depth(3);
     depth_error(rkyv_tight.decode(&payload));
     depth_error(rkyv_tight.access(&payload));
-    // A cap of 4 fits the bound: the hybrid codec validates without counting, and accepts
-    // what the counting codec accepts.
+    // rkyv's own validator, with the same cap, draws the line at the same place.
+    let rkyv_own = |max_depth| {
+        let mut validator = rkyv::validation::Validator::new(
+            rkyv::validation::archive::ArchiveValidator::with_max_depth(
+                &payload,
+                std::num::NonZeroUsize::new(max_depth),
+            ),
+            rkyv::validation::shared::SharedValidator::new(),
+        );
+        rkyv::api::access_with_context::<ArchivedLabels, _, rkyv::rancor::Error>(
+            &payload,
+            &mut validator,
+        )
+        .is_ok()
+    };
+    assert!(!rkyv_own(3));
+    assert!(rkyv_own(4));
+    // A cap of 4 admits all three.
     let fits = HybridCodec::<Labels>::new().with_max_depth(4);
     assert_eq!(fits.decode(&frame).unwrap().labels, value.labels);
     assert_eq!(fits.access(&frame).unwrap().labels.len(), 3);

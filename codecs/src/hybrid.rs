@@ -878,7 +878,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyDecode> Decode for HybridCodec<T> {
     #[inline]
     fn decode(&self, bytes: &[u8]) -> Result<T> {
         if let Some(payload) = self.raw_rkyv_payload(bytes) {
-            return self.rkyv.decode_message(payload).map_err(named::<T>);
+            return self.rkyv.decode(payload).map_err(named::<T>);
         }
         self.decode_other(bytes).map_err(named::<T>)
     }
@@ -900,7 +900,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyDecode> HybridCodec<T> {
         let codec = frame.header().codec;
         self.frame.read(&frame, |payload| match &older {
             Some(older) => self.upgrade_payload(older, codec, payload),
-            None if codec == CodecId::RKYV => self.rkyv.decode_message(payload),
+            None if codec == CodecId::RKYV => self.rkyv.decode(payload),
             None => self.decode_parsed(codec, payload),
         })
     }
@@ -924,7 +924,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> Access for HybridCodec<T> {
     #[inline]
     fn access<'a>(&self, bytes: &'a [u8]) -> Result<&'a T::Archived> {
         if let Some(payload) = self.raw_rkyv_payload(bytes) {
-            return archive::access_with_depth::<T>(payload, self.rkyv.validation_depth())
+            return archive::access_with_depth::<T>(payload, self.rkyv.max_depth())
                 .map_err(named::<T>);
         }
         self.access_other(bytes).map_err(named::<T>)
@@ -964,7 +964,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
         if frame.header().codec == CodecId::JSON {
             return Err(json_not_accessible("a JSON payload"));
         }
-        archive::access_with_depth::<T>(frame.payload(), self.rkyv.validation_depth())
+        archive::access_with_depth::<T>(frame.payload(), self.rkyv.max_depth())
     }
 
     #[inline(never)]
@@ -988,7 +988,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
         if header.is_compressed() {
             let buf = self.frame.decompress_pooled(&frame)?;
             return if header.codec == CodecId::RKYV {
-                OwnedArchive::from_pooled(buf, self.rkyv.validation_depth())
+                OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
             } else {
                 self.archive_value(self.decode_parsed(header.codec, &buf)?)
             };
@@ -1003,7 +1003,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
     /// The owned archive of a raw rkyv payload: shared when aligned, else one pooled copy.
     #[inline]
     fn archive_rkyv(&self, payload: Bytes) -> Result<OwnedArchive<T>> {
-        OwnedArchive::from_bytes_in(payload, self.rkyv.validation_depth(), self.frame.pool())
+        OwnedArchive::from_bytes_in(payload, self.rkyv.max_depth(), self.frame.pool())
     }
 
     /// `value` archived once into a pooled buffer: a value decoded from a JSON or bitcode
@@ -1017,7 +1017,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
         if let Err(err) = rkyv::serialize(&value, &mut buf) {
             return Err(not_archivable::<T>(&err));
         }
-        OwnedArchive::from_pooled(buf, self.rkyv.validation_depth())
+        OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
     }
 }
 

@@ -9,11 +9,11 @@ use rkyv::rancor::{BoxedError, Failure};
 use rkyv::ser::allocator::ArenaHandle;
 use rkyv::ser::sharing::Share;
 use rkyv::util::AlignedVec;
-use zerocodec::__private::{nesting_fits, rkyv_message, with_scratch};
+use zerocodec::__private::{rkyv_message, with_scratch};
 use zerocodec::archive::{self, DEFAULT_MAX_DEPTH};
 use zerocodec::bytes::Bytes;
 use zerocodec::{
-    ARCHIVE_ALIGN, Access, Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind, Message,
+    ARCHIVE_ALIGN, Access, Codec, CodecId, Decode, Encode, EncodeBuf, Error, ErrorKind,
     OwnedArchive, Result, ZeroCopy, ZeroCopyDecode,
 };
 
@@ -297,45 +297,13 @@ impl<T: ZeroCopyEncode> Encode for RkyvCodec<T> {
     }
 }
 
-impl<T: Message> RkyvCodec<T> {
-    /// The cap a message codec validates a `T` with: none (0) when `T`'s type bounds how
-    /// deeply its archive nests below the cap, since the count could then never reach it
-    /// (the same archives pass and fail, without a counter update per box, vector and
-    /// string). `RkyvCodec` itself reads any rkyv type, so it cannot know that and keeps the
-    /// cap; the hybrid codec, whose items are messages, uses this.
-    #[inline(always)]
-    pub(crate) const fn validation_depth(&self) -> usize {
-        if nesting_fits(T::__NESTING, self.max_depth) {
-            0
-        } else {
-            self.max_depth
-        }
-    }
-
-    /// [`Decode::decode`] with [`validation_depth`](Self::validation_depth).
-    #[inline]
-    pub(crate) fn decode_message(&self, bytes: &[u8]) -> Result<T>
-    where
-        T: ZeroCopyDecode,
-    {
-        decode_with_depth(bytes, self.validation_depth())
-    }
-}
-
-/// Validates `bytes` (copied once into an aligned buffer if they are not aligned) with the
-/// cap `max_depth` and deserializes the archive.
-#[inline(always)]
-fn decode_with_depth<T: ZeroCopyDecode>(bytes: &[u8], max_depth: usize) -> Result<T> {
-    archive::with_aligned(bytes, |aligned| {
-        let view = archive::access_with_depth::<T>(aligned, max_depth)?;
-        archive::deserialize_archived::<T>(view)
-    })
-}
-
 impl<T: ZeroCopyDecode> Decode for RkyvCodec<T> {
     #[inline]
     fn decode(&self, bytes: &[u8]) -> Result<T> {
-        decode_with_depth(bytes, self.max_depth)
+        archive::with_aligned(bytes, |aligned| {
+            let view = archive::access_with_depth::<T>(aligned, self.max_depth)?;
+            archive::deserialize_archived::<T>(view)
+        })
     }
 }
 

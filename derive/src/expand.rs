@@ -130,25 +130,6 @@ fn names_rkyv_key(attrs: &[syn::Attribute], key: &str) -> bool {
     })
 }
 
-/// True if an `#[rkyv(...)]` attribute in `attrs` has one of `keys`.
-fn changes_rkyv_layout(attrs: &[syn::Attribute], keys: &[&str]) -> bool {
-    keys.iter().any(|key| names_rkyv_key(attrs, key))
-}
-
-/// True if a field's `#[rkyv(...)]` attributes may archive it as something other than its
-/// type: any key but `omit_bounds` and `attr` (a `with` wrapper above all).
-fn field_changes_rkyv_layout(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|attr| match &attr.meta {
-        Meta::List(list) if list.path.is_ident("rkyv") => {
-            split_commas(list.tokens.clone()).iter().any(|entry| {
-                !matches!(entry.first(), Some(TokenTree::Ident(ident))
-                    if ident == "omit_bounds" || ident == "attr")
-            })
-        }
-        Meta::List(_) | Meta::Path(_) | Meta::NameValue(_) => attr.path().is_ident("rkyv"),
-    })
-}
-
 /// The `impl Schema`, `impl Message` and `impl Versioned`, inside `const _: () = { ... };`.
 fn impl_message(container: &Container<'_>) -> TokenStream {
     let krate = container.attrs.krate.clone().unwrap_or_else(default_crate);
@@ -170,18 +151,9 @@ fn impl_message(container: &Container<'_>) -> TokenStream {
     // type without a fingerprint says which field it is (`FieldSchema<Field>` names `Field`).
     let mut markers = Vec::new();
     let mut variant_markers: Vec<(&Ident, Vec<Ident>)> = Vec::new();
-    // How deeply the archive can nest: the deepest field's bound, unbounded when a field's
-    // archived form is not its type's (opaque, or an rkyv `with` wrapper) or the type is
-    // archived as another (`#[rkyv(as = ..)]`, `remote`).
-    let mut nesting_parts = Vec::new();
-    let mut nesting_known = !changes_rkyv_layout(container.item_attrs, &["as", "remote"]);
     for (variant, field, index) in fields_with_names(container) {
         if field.opaque.is_some() {
-            nesting_known = false;
             continue;
-        }
-        if field_changes_rkyv_layout(field.attrs) {
-            nesting_known = false;
         }
         let ty = replace_self(field.ty, ident, &krate);
         if mentions_any(&ty, &type_params) {
@@ -214,17 +186,7 @@ fn impl_message(container: &Container<'_>) -> TokenStream {
         let span = field.ty.span();
         let field_schema = quote_spanned!(span=> #krate::__private::FieldSchema<#path>);
         parts.push(quote_spanned!(span=> <#ty as #field_schema>::FINGERPRINT));
-        nesting_parts.push(quote_spanned!(span=> <#ty as #field_schema>::NESTING));
     }
-    let nesting = if nesting_known {
-        quote! {{
-            let __nesting: ::core::option::Option<usize> = ::core::option::Option::Some(0);
-            #(let __nesting = #krate::__private::nesting_max(__nesting, #nesting_parts);)*
-            __nesting
-        }}
-    } else {
-        quote!(::core::option::Option::None)
-    };
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let fingerprint = if parts.is_empty() {
         quote!(#base)
@@ -273,15 +235,12 @@ fn impl_message(container: &Container<'_>) -> TokenStream {
             #[automatically_derived]
             impl #impl_generics #krate::Schema for #ident #ty_generics #where_clause {
                 const FINGERPRINT: u64 = #fingerprint;
-                const __NESTING: ::core::option::Option<usize> = #nesting;
             }
             #[automatically_derived]
             impl #impl_generics #krate::Message for #ident #ty_generics #where_clause {
                 const NAME: &'static str = #name;
                 const VERSION: u32 = #version;
                 const SCHEMA_FINGERPRINT: u64 = <Self as #krate::Schema>::FINGERPRINT;
-                const __NESTING: ::core::option::Option<usize> =
-                    <Self as #krate::Schema>::__NESTING;
             }
             #[automatically_derived]
             impl #impl_generics #krate::Versioned for #ident #ty_generics #where_clause {
