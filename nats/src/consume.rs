@@ -121,10 +121,11 @@ fn single_message(headers: Option<&HeaderMap>) -> zerocodec::Result<()> {
     }
 }
 
-fn content_type(headers: Option<&HeaderMap>) -> &str {
+/// The message's `Content-Type` as an error message quotes it (escaped and cut).
+fn content_type(headers: Option<&HeaderMap>) -> String {
     headers
         .and_then(|h| h.get(CONTENT_TYPE))
-        .map_or("", |v| v.as_str())
+        .map_or_else(String::new, |v| headers::shown(v.as_str()))
 }
 
 /// A delivered JetStream message and its place in the stream, which the caller acknowledges.

@@ -112,12 +112,13 @@ impl<T: Message + Serialize + ZeroCopyEncode> Publisher<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Encode`] if the codec refuses the value.
+    /// [`Error::Encode`] if the codec refuses the value, or if `T`'s message name cannot be a
+    /// NATS header value as written (a CR or LF, or whitespace around it).
     pub fn message(&self, value: &T) -> Result<Publish> {
         let frame = self.frames.encode(value).map_err(Error::Encode)?;
-        Ok(Publish::build()
-            .payload(frame)
-            .headers(headers::for_payload(self.frames.content_type(), T::NAME)))
+        Ok(Publish::build().payload(frame).headers(
+            headers::for_payload(self.frames.content_type(), T::NAME).map_err(Error::Encode)?,
+        ))
     }
 
     /// Publishes `value` to `subject` as one hybrid frame.
@@ -138,10 +139,12 @@ impl<T: Message + ZeroCopy> Publisher<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Encode`] if the batch cannot be framed.
+    /// [`Error::Encode`] if the batch cannot be framed, or if `T`'s message name cannot be a
+    /// NATS header value as written.
     pub fn batch_message(&self, batch: &Batch<T>) -> Result<Publish> {
         let frame = self.batches.encode(batch).map_err(Error::Encode)?;
-        let mut headers = headers::for_payload(self.batches.content_type(), T::NAME);
+        let mut headers =
+            headers::for_payload(self.batches.content_type(), T::NAME).map_err(Error::Encode)?;
         headers.insert(BATCH_LEN, batch.len().to_string().as_str());
         Ok(Publish::build().payload(frame).headers(headers))
     }
