@@ -188,10 +188,10 @@ fn invalid_archive_at_depth<T>(err: BoxedError, max_depth: usize, input: &[u8]) 
     Error::new(
         ErrorKind::Corrupt,
         format!(
-            "invalid archive of `{}`: expected nesting within the validation depth cap of {} \
-             (the root and each level of boxes, vectors and strings below it count), found \
-             deeper nesting: {}",
+            "invalid archive of `{}`: expected at most {} levels of nesting (the root and each \
+             level of boxes, vectors and strings below it; cap {}), found deeper nesting: {}",
             std::any::type_name::<T>(),
+            max_depth.saturating_sub(1),
             max_depth,
             rkyv_message(&err, Some(input))
         ),

@@ -235,8 +235,8 @@ impl<T> RkyvCodec<T> {
         }
     }
 
-    /// Caps how deeply nested an archive may be when validated (the root and each level of
-    /// boxes, vectors and strings count; 0 means no cap).
+    /// Caps how deeply nested an archive may be when validated: a cap of `n` admits `n - 1`
+    /// levels (the root and each level of boxes, vectors and strings count; 0 means no cap).
     ///
     /// The cap bounds the validator's recursion on recursive archived types (such as
     /// `AsArchivedJson` trees), and so the stack it needs: raise it only as far as the threads

@@ -763,7 +763,8 @@ pub(crate) fn targets(r: &GrpcResult, t: &mut Targets) {
     let c = &r.codec;
     t.check(
         "grpc: chat access (in place) speedup over prost's decode, codec level".to_owned(),
-        Ok(c.prost_decode / c.ours_access.min(c.ours_decode)),
+        // The issue asks for decode or access; access is ours in place, the one measured.
+        Ok(c.prost_decode / c.ours_access),
         3.0,
         Unit::Ratio,
         false,
