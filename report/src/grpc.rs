@@ -498,19 +498,13 @@ async fn bench(
                 let sharing = client_sharing.clone();
                 async move {
                     let request = StreamRequest { count: stream_len };
-                    if owned {
+                    let n = if owned {
                         let stream = client.chats_owned(request).await.unwrap().into_inner();
-                        let n = drain(stream, |c: &ChatMessage| !c.content.is_empty()).await;
-                        assert_eq!(n, stream_len as usize);
-                        return n;
-                    }
-                    let mut stream = client.chats(request).await.unwrap().into_inner();
-                    let mut n = 0;
-                    while let Some(chat) = stream.message().await.unwrap() {
-                        sharing.count(&chat);
-                        assert!(!chat.content.is_empty());
-                        n += 1;
-                    }
+                        drain(stream, |c: &ChatMessage| !c.content.is_empty()).await
+                    } else {
+                        let stream = client.chats(request).await.unwrap().into_inner();
+                        drain_archived(stream, &sharing, |c| !c.content.is_empty()).await
+                    };
                     assert_eq!(n, stream_len as usize);
                     n
                 }
@@ -520,19 +514,13 @@ async fn bench(
                 let sharing = client_sharing.clone();
                 async move {
                     let request = StreamRequest { count: stream_len };
-                    if owned {
+                    let n = if owned {
                         let stream = client.logs_owned(request).await.unwrap().into_inner();
-                        let n = drain(stream, |l: &LogLine| !l.request.is_empty()).await;
-                        assert_eq!(n, stream_len as usize);
-                        return n;
-                    }
-                    let mut stream = client.logs(request).await.unwrap().into_inner();
-                    let mut n = 0;
-                    while let Some(log) = stream.message().await.unwrap() {
-                        sharing.count(&log);
-                        assert!(!log.request.is_empty());
-                        n += 1;
-                    }
+                        drain(stream, |l: &LogLine| !l.request.is_empty()).await
+                    } else {
+                        let stream = client.logs(request).await.unwrap().into_inner();
+                        drain_archived(stream, &sharing, |l| !l.request.is_empty()).await
+                    };
                     assert_eq!(n, stream_len as usize);
                     n
                 }
@@ -614,6 +602,21 @@ async fn bench(
 async fn drain<T>(mut stream: Streaming<T>, check: fn(&T) -> bool) -> usize {
     let mut n = 0;
     while let Some(item) = stream.message().await.unwrap() {
+        assert!(check(&item));
+        n += 1;
+    }
+    n
+}
+
+/// [`drain`] of a stream of archived views, counting which shared tonic's buffer.
+async fn drain_archived<T: zerocodec::ZeroCopy>(
+    mut stream: Streaming<zerocodec::OwnedArchive<T>>,
+    sharing: &Sharing,
+    check: fn(&zerocodec::OwnedArchive<T>) -> bool,
+) -> usize {
+    let mut n = 0;
+    while let Some(item) = stream.message().await.unwrap() {
+        sharing.count(&item);
         assert!(check(&item));
         n += 1;
     }
