@@ -27,7 +27,7 @@
 
 mod service;
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -377,8 +377,9 @@ where
         .with_policy(Policy::new().with_min_size(16))
 }
 
-/// A call's future: it returns how many messages it moved.
-type CallFuture = Pin<Box<dyn Future<Output = usize>>>;
+/// A call's future: it returns how many messages it moved, or what went wrong (a status, a
+/// broken transport, a reply that is not the one expected).
+type CallFuture = Pin<Box<dyn Future<Output = Result<usize, String>>>>;
 
 /// One variant's call, by index.
 type Call = Box<dyn FnMut(usize) -> CallFuture>;
@@ -386,7 +387,7 @@ type Call = Box<dyn FnMut(usize) -> CallFuture>;
 fn boxed<F, Fut>(mut f: F) -> Call
 where
     F: FnMut(usize) -> Fut + 'static,
-    Fut: Future<Output = usize> + 'static,
+    Fut: Future<Output = Result<usize, String>> + 'static,
 {
     Box::new(move |i| Box::pin(f(i)))
 }
@@ -432,7 +433,7 @@ async fn bench(
     scenario: Scenario,
     variant: Variant,
     settings: Settings,
-) -> Bench {
+) -> Result<Bench, String> {
     let data = Arc::clone(data);
     let sharing = Arc::new(Sharing::default());
     let tonic_zstd = matches!(variant, Variant::OursTonicZstd | Variant::ProstTonicZstd);
@@ -462,8 +463,8 @@ async fn bench(
             compress: tonic_zstd,
         })
     };
-    let (addr, bytes, task) = serve(router).await;
-    let channel = channel(addr).await;
+    let (addr, bytes, task) = serve(router).await?;
+    let channel = channel(addr).await?;
     let unary = (50, settings.unary_calls, 50);
     // Under tonic's zstd a stream takes long enough to need no untimed one before it.
     let streams = match tonic_zstd {
@@ -488,9 +489,9 @@ async fn bench(
                         true => client.post_owned(chat).await,
                         false => client.post(chat).await,
                     };
-                    let ack = ack.unwrap().into_inner();
-                    assert_eq!(ack.len, expected);
-                    1
+                    let ack = ack.map_err(failed("post"))?.into_inner();
+                    expect("post's ack", ack.len, expected)?;
+                    Ok(1)
                 }
             }),
             Scenario::Chats => boxed(move |_| {
@@ -499,14 +500,16 @@ async fn bench(
                 async move {
                     let request = StreamRequest { count: stream_len };
                     let n = if owned {
-                        let stream = client.chats_owned(request).await.unwrap().into_inner();
-                        drain(stream, |c: &ChatMessage| !c.content.is_empty()).await
+                        let stream = client.chats_owned(request).await;
+                        let stream = stream.map_err(failed("chats"))?.into_inner();
+                        drain(stream, |c: &ChatMessage| !c.content.is_empty()).await?
                     } else {
-                        let stream = client.chats(request).await.unwrap().into_inner();
-                        drain_archived(stream, &sharing, |c| !c.content.is_empty()).await
+                        let stream = client.chats(request).await.map_err(failed("chats"))?;
+                        let check =
+                            |c: &zerocodec::OwnedArchive<ChatMessage>| !c.content.is_empty();
+                        drain_archived(stream.into_inner(), &sharing, check).await?
                     };
-                    assert_eq!(n, stream_len as usize);
-                    n
+                    expect("chat messages streamed", n, stream_len as usize)
                 }
             }),
             Scenario::Logs => boxed(move |_| {
@@ -515,14 +518,15 @@ async fn bench(
                 async move {
                     let request = StreamRequest { count: stream_len };
                     let n = if owned {
-                        let stream = client.logs_owned(request).await.unwrap().into_inner();
-                        drain(stream, |l: &LogLine| !l.request.is_empty()).await
+                        let stream = client.logs_owned(request).await;
+                        let stream = stream.map_err(failed("logs"))?.into_inner();
+                        drain(stream, |l: &LogLine| !l.request.is_empty()).await?
                     } else {
-                        let stream = client.logs(request).await.unwrap().into_inner();
-                        drain_archived(stream, &sharing, |l| !l.request.is_empty()).await
+                        let stream = client.logs(request).await.map_err(failed("logs"))?;
+                        let check = |l: &zerocodec::OwnedArchive<LogLine>| !l.request.is_empty();
+                        drain_archived(stream.into_inner(), &sharing, check).await?
                     };
-                    assert_eq!(n, stream_len as usize);
-                    n
+                    expect("log lines streamed", n, stream_len as usize)
                 }
             }),
         }
@@ -539,12 +543,16 @@ async fn bench(
                 let chat = data.p_chats[i % data.p_chats.len()].clone();
                 async move {
                     let expected = chat.content.len() as u64;
-                    grpc.ready().await.unwrap();
+                    grpc.ready().await.map_err(not_ready)?;
                     let path = http::uri::PathAndQuery::from_static("/bench.Prost/post");
                     let codec = ProstCodec::<PChat, service::PAck>::default();
-                    let ack = grpc.unary(Request::new(chat), path, codec).await.unwrap();
-                    assert_eq!(ack.get_ref().len, expected);
-                    1
+                    let ack = grpc.unary(Request::new(chat), path, codec).await;
+                    expect(
+                        "post's ack",
+                        ack.map_err(failed("post"))?.get_ref().len,
+                        expected,
+                    )?;
+                    Ok(1)
                 }
             }),
             Scenario::Chats | Scenario::Logs => {
@@ -552,27 +560,22 @@ async fn bench(
                 boxed(move |_| {
                     let mut grpc = grpc.clone();
                     async move {
-                        grpc.ready().await.unwrap();
+                        grpc.ready().await.map_err(not_ready)?;
                         let request = Request::new(PStreamRequest { count: stream_len });
                         let n = if chats {
                             let path = http::uri::PathAndQuery::from_static("/bench.Prost/chats");
                             let codec = ProstCodec::<PStreamRequest, PChat>::default();
                             let stream = grpc.server_streaming(request, path, codec).await;
-                            drain(stream.unwrap().into_inner(), |c: &PChat| {
-                                !c.content.is_empty()
-                            })
-                            .await
+                            let stream = stream.map_err(failed("chats"))?.into_inner();
+                            drain(stream, |c: &PChat| !c.content.is_empty()).await?
                         } else {
                             let path = http::uri::PathAndQuery::from_static("/bench.Prost/logs");
                             let codec = ProstCodec::<PStreamRequest, PLog>::default();
                             let stream = grpc.server_streaming(request, path, codec).await;
-                            drain(stream.unwrap().into_inner(), |l: &PLog| {
-                                !l.request.is_empty()
-                            })
-                            .await
+                            let stream = stream.map_err(failed("logs"))?.into_inner();
+                            drain(stream, |l: &PLog| !l.request.is_empty()).await?
                         };
-                        assert_eq!(n, stream_len as usize);
-                        n
+                        expect("messages streamed", n, stream_len as usize)
                     }
                 })
             }
@@ -582,7 +585,7 @@ async fn bench(
         Scenario::Unary => (unary, 20),
         _ => (streams, 1),
     };
-    Bench {
+    Ok(Bench {
         variant,
         call,
         bytes,
@@ -596,16 +599,40 @@ async fn bench(
         latencies: Vec::new(),
         wire: 0,
         cpu: Some(0),
+    })
+}
+
+/// A call's error: which call, and tonic's status (its code and message).
+fn failed(call: &'static str) -> impl Fn(tonic::Status) -> String {
+    move |status| format!("the {call} call failed: {status}")
+}
+
+fn not_ready(err: tonic::transport::Error) -> String {
+    format!("the prost client's channel is not ready: {err}")
+}
+
+/// `Ok(got)` when it is what was expected, else an error naming `what`.
+fn expect<T: PartialEq + fmt::Debug>(what: &str, got: T, expected: T) -> Result<T, String> {
+    match got == expected {
+        true => Ok(got),
+        false => Err(format!("{what}: got {got:?}, expected {expected:?}")),
     }
 }
 
-async fn drain<T>(mut stream: Streaming<T>, check: fn(&T) -> bool) -> usize {
+/// Reads every message of `stream`, checking each, and returns how many there were.
+async fn drain<T>(mut stream: Streaming<T>, check: fn(&T) -> bool) -> Result<usize, String> {
     let mut n = 0;
-    while let Some(item) = stream.message().await.unwrap() {
-        assert!(check(&item));
+    while let Some(item) = stream
+        .message()
+        .await
+        .map_err(failed("stream's next message"))?
+    {
+        if !check(&item) {
+            return Err(format!("streamed message {n} is not one the server sent"));
+        }
         n += 1;
     }
-    n
+    Ok(n)
 }
 
 /// [`drain`] of a stream of archived views, counting which shared tonic's buffer.
@@ -613,14 +640,20 @@ async fn drain_archived<T: zerocodec::ZeroCopy>(
     mut stream: Streaming<zerocodec::OwnedArchive<T>>,
     sharing: &Sharing,
     check: fn(&zerocodec::OwnedArchive<T>) -> bool,
-) -> usize {
+) -> Result<usize, String> {
     let mut n = 0;
-    while let Some(item) = stream.message().await.unwrap() {
+    while let Some(item) = stream
+        .message()
+        .await
+        .map_err(failed("stream's next message"))?
+    {
         sharing.count(&item);
-        assert!(check(&item));
+        if !check(&item) {
+            return Err(format!("streamed message {n} is not one the server sent"));
+        }
         n += 1;
     }
-    n
+    Ok(n)
 }
 
 /// Measures the codec level and every scenario and variant.
@@ -664,10 +697,10 @@ pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
                 let mut benches: Vec<Bench> = group
                     .iter()
                     .map(|&v| runtime.block_on(bench(&data, &dictionaries, scenario, v, settings)))
-                    .collect();
+                    .collect::<Result<_, String>>()?;
                 for b in &mut benches {
                     for i in 0..b.calls.0 {
-                        runtime.block_on((b.call)(i));
+                        runtime.block_on((b.call)(i))?;
                     }
                     b.sharing.take();
                 }
@@ -693,11 +726,11 @@ pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
                             let mut moved = 0;
                             for i in calls {
                                 let t = Instant::now();
-                                moved += call(i).await;
+                                moved += call(i).await?;
                                 latencies.push(t.elapsed());
                             }
-                            moved
-                        });
+                            Ok::<_, String>(moved)
+                        })?;
                         b.total += start.elapsed();
                         b.cpu = b
                             .cpu
@@ -716,10 +749,10 @@ pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
                     let counted = runtime.block_on(async {
                         let mut moved = 0;
                         for i in 0..calls {
-                            moved += call(i).await;
+                            moved += call(i).await?;
                         }
-                        moved
-                    });
+                        Ok::<_, String>(moved)
+                    })?;
                     let allocated = Usage::since(usage).count as f64 / counted as f64;
                     b.task.abort();
                     let i = index(scenario, b.variant);

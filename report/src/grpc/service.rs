@@ -466,32 +466,37 @@ impl AsyncWrite for Counted {
 /// Serves `router`'s services on an ephemeral port, counting the socket's bytes.
 pub(super) async fn serve(
     router: tonic::transport::server::Router,
-) -> (SocketAddr, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+) -> Result<(SocketAddr, Arc<AtomicU64>, tokio::task::JoinHandle<()>), String> {
+    let bound = |err: io::Error| format!("cannot listen on 127.0.0.1: {err}");
+    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(bound)?;
+    let addr = listener.local_addr().map_err(bound)?;
     let bytes = Arc::new(AtomicU64::new(0));
     let counter = bytes.clone();
     let incoming = futures::stream::unfold(listener, move |listener| {
         let bytes = counter.clone();
         async move {
-            let accepted = listener.accept().await.map(|(inner, _)| {
-                inner.set_nodelay(true).unwrap();
-                Counted { inner, bytes }
+            let accepted = listener.accept().await.and_then(|(inner, _)| {
+                inner.set_nodelay(true)?;
+                Ok(Counted { inner, bytes })
             });
             Some((accepted, listener))
         }
     });
     let task = tokio::spawn(async move {
-        router.serve_with_incoming(incoming).await.unwrap();
+        // Its clients' calls fail when it stops, and say so; this says why.
+        if let Err(err) = router.serve_with_incoming(incoming).await {
+            eprintln!("the benchmark's gRPC server on {addr} stopped: {err}");
+        }
     });
-    (addr, bytes, task)
+    Ok((addr, bytes, task))
 }
 
-pub(super) async fn channel(addr: SocketAddr) -> Channel {
-    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
+pub(super) async fn channel(addr: SocketAddr) -> Result<Channel, String> {
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .map_err(|err| format!("no endpoint for {addr}: {err}"))?;
+    endpoint
         .tcp_nodelay(true)
         .connect()
         .await
-        .unwrap()
+        .map_err(|err| format!("cannot connect to the benchmark's gRPC server on {addr}: {err}"))
 }
