@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use zerocodec::bytes::Bytes;
 use zerocodec::frame::{self, Frame, FrameHeader, FrameWriter};
 use zerocodec::prelude::*;
-use zerocodec::{CodecId, CompressionId, Error, ErrorKind, Message, Metered, Metrics};
+use zerocodec::{
+    BufferPool, CodecId, CompressionId, Error, ErrorKind, Message, Metered, Metrics, PoolConfig,
+};
 use zerocodec_codecs::{
     Compression, DictionaryRegistry, HybridCodec, HybridMetrics, JsonCodec, Policy, Primary,
     RkyvCodec, ZeroCopyEncode, ZstdDictionary,
@@ -318,6 +320,26 @@ fn unaligned_frames_are_rejected_in_place_and_copied_once_when_owned() {
         assert_eq!(owned.id, chat().id);
         assert_eq!(codec.decode(&buf[range]).unwrap(), chat());
     }
+    // The one copy lands in the codec's pool, and the archive keeps no handle on the
+    // caller's buffer.
+    let pool = BufferPool::new(PoolConfig::new());
+    let pooled = HybridCodec::<ChatMessage>::new().with_pool(pool.clone());
+    let (buf, range) = at_offset(&frame, 5);
+    let caller = Bytes::copy_from_slice(&buf);
+    let owned = pooled.access_owned(caller.slice(range)).unwrap();
+    assert!(!owned.is_shared());
+    assert_eq!(
+        pool.stats().outstanding(),
+        1,
+        "copied into the codec's pool"
+    );
+    assert!(
+        caller.is_unique(),
+        "the archive holds no handle on the input"
+    );
+    assert_eq!(owned.content, chat().content);
+    drop(owned);
+    assert_eq!(pool.stats().outstanding(), 0);
 }
 
 #[test]
