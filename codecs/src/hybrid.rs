@@ -1,7 +1,6 @@
 //! [`HybridCodec`]: rkyv frames with a JSON fallback, readable beside header-less legacy JSON.
 
 use std::fmt;
-use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -934,10 +933,11 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> Access for HybridCodec<T> {
     #[inline]
     fn access_owned(&self, bytes: Bytes) -> Result<OwnedArchive<T>> {
         if let Some(payload) = self.raw_rkyv_payload(&bytes) {
-            let start = bytes.len() - payload.len();
-            return self
-                .archive_rkyv(&bytes, start..bytes.len())
-                .map_err(named::<T>);
+            let archive = match archive::is_aligned(payload) {
+                true => self.share_rkyv(bytes.slice(bytes.len() - payload.len()..)),
+                false => self.copy_rkyv(payload),
+            };
+            return archive.map_err(named::<T>);
         }
         self.access_owned_other(bytes).map_err(named::<T>)
     }
@@ -997,25 +997,29 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
             };
         }
         if header.codec == CodecId::RKYV {
-            self.archive_rkyv(&bytes, header.payload_range())
+            match archive::is_aligned(frame.payload()) {
+                true => self.share_rkyv(bytes.slice(header.payload_range())),
+                false => self.copy_rkyv(frame.payload()),
+            }
         } else {
             self.archive_value(self.decode_parsed(header.codec, frame.payload())?)
         }
     }
 
-    /// The owned archive of the raw rkyv payload `frame[payload]`: shared when aligned, else
-    /// one pooled copy, taken straight from `frame` (no second handle on the caller's buffer
-    /// is made only to be dropped: two atomic reference-count updates saved per message).
+    /// The owned archive of an aligned raw rkyv payload, sharing the caller's buffer.
     #[inline]
-    fn archive_rkyv(&self, frame: &Bytes, payload: Range<usize>) -> Result<OwnedArchive<T>> {
-        let depth = self.rkyv.max_depth();
-        let pool = self.frame.pool();
-        if archive::is_aligned(&frame[payload.clone()]) {
-            return OwnedArchive::from_bytes_in(frame.slice(payload), depth, pool);
-        }
-        let mut buf = pool.take();
-        buf.extend_from_slice(&frame[payload]);
-        OwnedArchive::from_pooled(buf, depth)
+    fn share_rkyv(&self, payload: Bytes) -> Result<OwnedArchive<T>> {
+        OwnedArchive::from_bytes_in(payload, self.rkyv.max_depth(), self.frame.pool())
+    }
+
+    /// The owned archive of an unaligned raw rkyv payload: one copy into a pooled buffer,
+    /// taken straight from the caller's bytes (a slice of their `Bytes` made only to be
+    /// dropped would cost two atomic reference-count updates).
+    #[inline]
+    fn copy_rkyv(&self, payload: &[u8]) -> Result<OwnedArchive<T>> {
+        let mut buf = self.frame.pool().take();
+        buf.extend_from_slice(payload);
+        OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
     }
 
     /// `value` archived once into a pooled buffer: a value decoded from a JSON or bitcode
