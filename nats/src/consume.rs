@@ -10,14 +10,13 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream;
 use async_nats::jetstream::AckKind;
-use async_nats::jetstream::consumer::pull::MessagesError;
 use bytes::Bytes;
 use futures::Stream;
 use serde::de::DeserializeOwned;
 use zerocodec::{Access, Decode, ErrorKind, Message, OwnedArchive, ZeroCopy, ZeroCopyDecode};
 use zerocodec_codecs::{Batch, BatchCodec, HybridCodec, ZeroCopyEncode};
 
-use crate::error::{Error, Result};
+use crate::error::{ConsumeError, Error, Result};
 use crate::headers::{self, CONTENT_TYPE, Declared};
 
 /// How the payload of a delivered or stored message is read into a value.
@@ -454,8 +453,9 @@ pub fn read<R: Reader>(reader: &R, message: jetstream::Message) -> Result<Receiv
     }
 }
 
-/// A pull consumer's messages, read by a [`Reader`]: a [`Stream`] of received values, poison
-/// messages and consumer errors.
+/// A consumer's messages, read by a [`Reader`]: a [`Stream`] of received values, poison
+/// messages and consumer errors. Pull consumers (the default type parameter), push consumers
+/// and ordered push consumers are read alike; their stream errors are [`ConsumeError`]s.
 ///
 /// Each item is one of
 ///
@@ -501,8 +501,10 @@ pub struct Messages<R, S = jetstream::consumer::pull::Stream> {
 }
 
 impl<R, S> Messages<R, S> {
-    /// `stream` (a pull consumer's [`messages`](jetstream::consumer::PullConsumer::messages)),
-    /// read by `reader`.
+    /// `stream` read by `reader`: a pull consumer's
+    /// [`messages`](jetstream::consumer::PullConsumer::messages), a push consumer's
+    /// [`messages`](jetstream::consumer::PushConsumer::messages), or an ordered push
+    /// consumer's.
     pub fn new(stream: S, reader: R) -> Self {
         Self { stream, reader }
     }
@@ -518,10 +520,11 @@ impl<R, S> Messages<R, S> {
     }
 }
 
-impl<R, S> Stream for Messages<R, S>
+impl<R, S, E> Stream for Messages<R, S>
 where
     R: Reader + Unpin,
-    S: Stream<Item = std::result::Result<jetstream::Message, MessagesError>> + Unpin,
+    S: Stream<Item = std::result::Result<jetstream::Message, E>> + Unpin,
+    E: Into<ConsumeError>,
 {
     type Item = Result<Received<R::Output>>;
 
@@ -529,7 +532,7 @@ where
         let this = &mut *self;
         match Pin::new(&mut this.stream).poll_next(cx) {
             Poll::Ready(Some(Ok(message))) => Poll::Ready(Some(read(&this.reader, message))),
-            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(Error::Consume(err)))),
+            Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(Error::Consume(err.into())))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }

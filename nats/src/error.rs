@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use async_nats::jetstream::consumer::pull::MessagesError;
+use async_nats::jetstream::consumer::{pull, push};
 use async_nats::jetstream::context::PublishError;
 use async_nats::jetstream::stream::RawMessageError;
 
@@ -28,9 +28,9 @@ pub enum Error {
     Encode(zerocodec::Error),
     /// The publish was not sent, or the server refused it or did not acknowledge it in time.
     Publish(PublishError),
-    /// The pull consumer's message stream failed: missed heartbeats (the server went away),
-    /// the consumer was deleted, or no server answered the pull request.
-    Consume(MessagesError),
+    /// The consumer's message stream failed: missed heartbeats (the server went away), the
+    /// consumer was deleted, or no server answered the pull request.
+    Consume(ConsumeError),
     /// A delivered message whose bytes do not decode. It names its stream sequence and can
     /// be acknowledged, terminated or negatively acknowledged ([`Poison`]).
     Poison(Box<Poison>),
@@ -135,8 +135,65 @@ impl From<PublishError> for Error {
     }
 }
 
-impl From<MessagesError> for Error {
-    fn from(err: MessagesError) -> Self {
+impl From<ConsumeError> for Error {
+    fn from(err: ConsumeError) -> Self {
         Self::Consume(err)
+    }
+}
+
+impl From<pull::MessagesError> for Error {
+    fn from(err: pull::MessagesError) -> Self {
+        Self::Consume(err.into())
+    }
+}
+
+/// Why a consumer's message stream failed, as async-nats reports it for each kind of
+/// consumer ([`Error::Consume`]); [`Messages`](crate::Messages) reads all three.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConsumeError {
+    /// A pull consumer's stream ([`PullConsumer::messages`](async_nats::jetstream::consumer::PullConsumer::messages)).
+    Pull(pull::MessagesError),
+    /// A push consumer's stream ([`PushConsumer::messages`](async_nats::jetstream::consumer::PushConsumer::messages)).
+    Push(push::MessagesError),
+    /// An ordered push consumer's stream ([`push::Ordered`]).
+    Ordered(push::OrderedError),
+}
+
+impl fmt::Display for ConsumeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pull(err) => write!(f, "pull consumer: {err}"),
+            Self::Push(err) => write!(f, "push consumer: {err}"),
+            Self::Ordered(err) => write!(f, "ordered consumer: {err}"),
+        }
+    }
+}
+
+impl StdError for ConsumeError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Pull(err) => Some(err),
+            Self::Push(err) => Some(err),
+            Self::Ordered(err) => Some(err),
+        }
+    }
+}
+
+impl From<pull::MessagesError> for ConsumeError {
+    fn from(err: pull::MessagesError) -> Self {
+        Self::Pull(err)
+    }
+}
+
+impl From<push::MessagesError> for ConsumeError {
+    fn from(err: push::MessagesError) -> Self {
+        Self::Push(err)
+    }
+}
+
+impl From<push::OrderedError> for ConsumeError {
+    fn from(err: push::OrderedError) -> Self {
+        Self::Ordered(err)
     }
 }

@@ -88,6 +88,6 @@ mod publish;
 pub use consume::{
     Archived, Batches, Delivery, Messages, Owned, Poison, Reader, Received, fetch, read,
 };
-pub use error::{Error, Result};
+pub use error::{ConsumeError, Error, Result};
 pub use headers::{BATCH_LEN, CONTENT_TYPE, MESSAGE_NAME};
 pub use publish::Publisher;

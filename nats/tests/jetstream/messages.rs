@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use async_nats::jetstream::consumer;
 use futures::StreamExt;
 use zerocodec_codecs::{BatchBuilder, BatchCodec, Compression, FRAME_CONTENT_TYPE, HybridCodec};
 use zerocodec_nats::{
-    Archived, BATCH_LEN, Batches, CONTENT_TYPE, MESSAGE_NAME, Messages, Owned, Publisher,
+    Archived, BATCH_LEN, Batches, CONTENT_TYPE, Error, MESSAGE_NAME, Messages, Owned, Publisher,
 };
 
 use crate::{LIMIT, Order, bounded, durable, fixture, order};
@@ -249,6 +250,91 @@ async fn a_core_nats_subscriber_reads_published_frames_with_the_same_readers() {
         )
         .unwrap();
         assert_eq!(owned, order(7));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn push_and_ordered_push_consumers_are_read_like_pull_consumers() {
+    bounded(LIMIT, async {
+        let f = fixture().await;
+        let stream = f.stream("PUSHED", "pushed").await;
+        let publisher = Publisher::new(f.context.clone());
+        for id in 1..=5 {
+            publisher
+                .publish("pushed.orders", &order(id))
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+        // A poison message between the values: bytes that are no frame and no JSON.
+        f.context
+            .publish("pushed.orders", "not an order".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        publisher
+            .publish("pushed.orders", &order(6))
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+
+        // A durable push consumer with explicit acks, read as archived views.
+        let push = stream
+            .create_consumer(consumer::push::Config {
+                durable_name: Some("push".into()),
+                deliver_subject: f.context.client().new_inbox(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut messages = Messages::new(
+            push.messages().await.unwrap(),
+            Archived(HybridCodec::<Order>::new()),
+        );
+        let mut ids = Vec::new();
+        for sequence in 1..=7 {
+            match messages.next().await.unwrap() {
+                Ok(received) => {
+                    assert_eq!(received.stream_sequence(), sequence);
+                    ids.push(received.id);
+                    received.ack().await.unwrap();
+                }
+                Err(Error::Poison(poison)) => {
+                    assert_eq!(poison.stream_sequence(), 6, "{poison:?}");
+                    assert_eq!(poison.error().kind(), zerocodec::ErrorKind::Corrupt);
+                    poison.term().await.unwrap();
+                }
+                Err(err) => panic!("push consumer: {err}"),
+            }
+        }
+        assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+
+        // An ordered push consumer (no acknowledgements), read into owned values.
+        let ordered = stream
+            .create_consumer(consumer::push::OrderedConfig {
+                deliver_subject: f.context.client().new_inbox(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut messages = Messages::new(
+            ordered.messages().await.unwrap(),
+            Owned(HybridCodec::<Order>::new()),
+        );
+        let mut values = Vec::new();
+        for _ in 1..=7 {
+            match messages.next().await.unwrap() {
+                Ok(received) => values.push(received.into_value()),
+                Err(err) => assert!(err.is_poison(), "ordered consumer: {err}"),
+            }
+        }
+        assert_eq!(values, (1..=6).map(order).collect::<Vec<_>>());
     })
     .await;
 }
