@@ -27,6 +27,13 @@ use crate::codec::{Archived, ArchivedGrpcCodec, GrpcCodec, HybridGrpcCodec, Owne
 /// negotiate `grpc-encoding` (they need no shared dictionary), and turn one of the two off
 /// when the other is on, since compressing twice costs time and saves nothing.
 ///
+/// What a dictionary costs: on the report's chat stream (`cargo run --release -p
+/// zerocodec-report -- --grpc-only`), zstd level 3 with a trained dictionary cut each message
+/// on the wire from about 201 to 103 bytes (prost's: 161), and cost about 1.8 µs of CPU per
+/// message, writing and reading, against about 0.4 µs uncompressed: the stream ran at about a
+/// quarter of its uncompressed rate on loopback. It pays where bandwidth costs more than CPU
+/// (between regions, metered links), not between machines on one fast network.
+///
 /// # Limits
 ///
 /// tonic's `max_decoding_message_size` (4 MiB by default) bounds a message as it arrives,
