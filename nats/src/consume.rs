@@ -1,5 +1,6 @@
-//! Reading what a consumer delivers: [`Messages`] over a pull consumer's stream, the three
-//! ways to read a payload ([`Owned`], [`Archived`], [`Batches`]), and poison messages.
+//! Reading what a consumer delivers: [`Messages`] over a consumer's stream (pull, push or
+//! ordered push), the three ways to read a payload ([`Owned`], [`Archived`], [`Batches`]), and
+//! poison messages.
 
 use std::fmt;
 use std::ops::Deref;

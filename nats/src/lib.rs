@@ -4,9 +4,9 @@
 //! schema fingerprint, compressed or not) and whole [`Batch`](zerocodec_codecs::Batch)es as
 //! one message each, compressed and checksummed as a unit, with NATS headers naming the
 //! content type and the message ([`CONTENT_TYPE`], [`MESSAGE_NAME`], [`BATCH_LEN`]).
-//! [`Messages`] reads a pull consumer's deliveries with a [`Reader`]: into owned values
-//! ([`Owned`]), as validated archived views ([`Archived`], [`OwnedArchive<T>`]), or as whole
-//! batches ([`Batches`]) whose item *i* is read in O(1). [`fetch`] reads one stored message by
+//! [`Messages`] reads a consumer's deliveries (pull, push or ordered push) with a [`Reader`]:
+//! into owned values ([`Owned`]), as validated archived views ([`Archived`],
+//! [`OwnedArchive<T>`]), or as whole batches ([`Batches`]) whose item *i* is read in O(1). [`fetch`] reads one stored message by
 //! its stream sequence.
 //!
 //! Publishers that still send JSON on the same subject (header-less, or with
