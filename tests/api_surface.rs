@@ -55,10 +55,13 @@ fn note() -> Note {
     }
 }
 
+/// `bytes` one byte past a 16-byte boundary (in an aligned buffer: a `Vec<u8>` promises no
+/// alignment, and under Miri its address can be anything).
 fn unaligned(bytes: &[u8]) -> Bytes {
-    let mut v = vec![0u8];
+    let mut v = AlignedVec::<16>::with_capacity(bytes.len() + 1);
+    v.push(0);
     v.extend_from_slice(bytes);
-    let b = Bytes::from(v).slice(1..);
+    let b = Bytes::from_owner(v).slice(1..);
     assert!(!archive::is_aligned(&b));
     b
 }

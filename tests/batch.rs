@@ -93,9 +93,8 @@ fn ten_thousand_mixed_messages_round_trip() {
     }
 
     // From an unaligned copy: `Batch::open` copies once, `BatchRef::open` refuses.
-    let mut shifted = vec![0u8; bytes.len() + 1];
-    shifted[1..].copy_from_slice(&bytes);
-    let unaligned = Bytes::from(shifted).slice(1..);
+    let (shifted, range) = at_offset(&bytes, 1);
+    let unaligned = Bytes::from_owner(shifted).slice(range);
     let err = BatchRef::<Mixed>::open(&unaligned).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unaligned, "{err}");
     let copied = Batch::<Mixed>::open(unaligned).unwrap();

@@ -362,7 +362,8 @@ fn aligned(input: &[u8]) -> AlignedVec {
 fn unaligned_bytes(input: &[u8]) -> Bytes {
     let mut v = aligned(&[0]);
     v.extend_from_slice(input);
-    Bytes::copy_from_slice(&v).slice(1..)
+    // The aligned buffer itself, not a copy (which `Bytes` would allocate with no alignment).
+    Bytes::from_owner(v).slice(1..)
 }
 
 fn hybrid_all<T>(codec: &HybridCodec<T>, input: &[u8], aligned: &[u8])
