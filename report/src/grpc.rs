@@ -18,7 +18,9 @@
 //!   included), and how many archived views shared tonic's buffer.
 //!
 //! Variants: ours read as archived views, ours read into owned values, ours with a zstd
-//! dictionary, ours under tonic's zstd, prost, prost under tonic's zstd. Each gets a server
+//! dictionary, ours under tonic's zstd, bare rkyv archives with no zerocodec frame read in
+//! place (the reference: what any rkyv codec reaches inside tonic), prost, prost under tonic's
+//! zstd. Each gets a server
 //! and a client of its own. Within a round the timed calls run in blocks (20 unary calls, or
 //! one stream), the blocks of a group of variants in turn ([`Variant::GROUPS`]: ours with
 //! prost, ours under tonic's zstd with prost under it), so that load from elsewhere on a
@@ -48,7 +50,7 @@ use zerocodec_tonic::FrameOptions;
 
 use self::service::{
     BenchClient, BenchServer, Data, LogLine, Ours, PChat, PLog, PStreamRequest, ProstServer,
-    Sharing, StreamRequest, channel, serve,
+    RawServer, Sharing, StreamRequest, channel, serve,
 };
 use crate::alloc::Usage;
 use crate::output::{fmt_int, fmt_ns};
@@ -296,16 +298,19 @@ enum Variant {
     OursOwned,
     OursDictionary,
     OursTonicZstd,
+    /// The reference: bare rkyv archives (no zerocodec frame), read in place as ours are.
+    RawRkyv,
     Prost,
     ProstTonicZstd,
 }
 
 impl Variant {
-    const ALL: [Variant; 6] = [
+    const ALL: [Variant; 7] = [
         Variant::Ours,
         Variant::OursOwned,
         Variant::OursDictionary,
         Variant::OursTonicZstd,
+        Variant::RawRkyv,
         Variant::Prost,
         Variant::ProstTonicZstd,
     ];
@@ -317,7 +322,12 @@ impl Variant {
     /// slowed whichever variant came next (interleaved with them, the chat stream's ratio fell
     /// from about 1.25x to 1.0x). Each variant's untimed calls run just before its group's.
     const GROUPS: [&'static [Variant]; 3] = [
-        &[Variant::Ours, Variant::Prost, Variant::OursOwned],
+        &[
+            Variant::Ours,
+            Variant::Prost,
+            Variant::OursOwned,
+            Variant::RawRkyv,
+        ],
         &[Variant::OursDictionary],
         &[Variant::OursTonicZstd, Variant::ProstTonicZstd],
     ];
@@ -328,6 +338,7 @@ impl Variant {
             Variant::OursOwned => "zerocodec (owned)",
             Variant::OursDictionary => "zerocodec + dictionary",
             Variant::OursTonicZstd => "zerocodec + tonic zstd",
+            Variant::RawRkyv => "raw rkyv, no frame (reference)",
             Variant::Prost => "prost",
             Variant::ProstTonicZstd => "prost + tonic zstd",
         }
@@ -342,8 +353,17 @@ impl Variant {
         }
     }
 
+    /// A variant served and called through zerocodec-tonic's `service!` (hybrid frames).
     fn ours(self) -> bool {
-        !matches!(self, Variant::Prost | Variant::ProstTonicZstd)
+        !matches!(
+            self,
+            Variant::RawRkyv | Variant::Prost | Variant::ProstTonicZstd
+        )
+    }
+
+    /// A variant whose client (and, for unary calls, server) reads archived views.
+    fn archived(self) -> bool {
+        matches!(self, Variant::Ours | Variant::RawRkyv)
     }
 }
 
@@ -445,7 +465,12 @@ async fn bench(
     let owned = variant == Variant::OursOwned;
     let stream_len = settings.stream_len;
     let builder = tonic::transport::Server::builder();
-    let router = if variant.ours() {
+    let router = if variant == Variant::RawRkyv {
+        builder.clone().add_service(RawServer {
+            data: data.clone(),
+            sharing: sharing.clone(),
+        })
+    } else if variant.ours() {
         let mut server = BenchServer::new(Ours {
             data: data.clone(),
             sharing: sharing.clone(),
@@ -530,6 +555,14 @@ async fn bench(
                 }
             }),
         }
+    } else if variant == Variant::RawRkyv {
+        raw_call(
+            scenario,
+            tonic::client::Grpc::new(channel),
+            data,
+            &sharing,
+            stream_len,
+        )
     } else {
         let mut grpc = tonic::client::Grpc::new(channel);
         if tonic_zstd {
@@ -593,13 +626,79 @@ async fn bench(
         task,
         calls,
         block,
-        archived: variant.ours() && !owned,
+        archived: variant.archived(),
         moved: 0,
         total: Duration::ZERO,
         latencies: Vec::new(),
         wire: 0,
         cpu: Some(0),
     })
+}
+
+/// The raw rkyv reference's call: the same calls as ours, each message a bare rkyv archive.
+fn raw_call(
+    scenario: Scenario,
+    grpc: tonic::client::Grpc<tonic::transport::Channel>,
+    data: Arc<Data>,
+    sharing: &Arc<Sharing>,
+    stream_len: u32,
+) -> Call {
+    let path = |method: &'static str| http::uri::PathAndQuery::from_static(method);
+    match scenario {
+        Scenario::Unary => boxed(move |i| {
+            let mut grpc = grpc.clone();
+            let chat = data.chats[i % data.chats.len()].clone();
+            async move {
+                let expected = chat.content.len() as u64;
+                grpc.ready().await.map_err(not_ready)?;
+                let codec = service::raw::<ChatMessage, service::Ack>();
+                let ack = grpc
+                    .unary(Request::new(chat), path("/bench.Raw/post"), codec)
+                    .await;
+                let len = ack.map_err(failed("post"))?.get_ref().len;
+                expect("post's ack", len, expected)?;
+                Ok(1)
+            }
+        }),
+        Scenario::Chats => {
+            let sharing = sharing.clone();
+            boxed(move |_| {
+                let mut grpc = grpc.clone();
+                let sharing = sharing.clone();
+                async move {
+                    grpc.ready().await.map_err(not_ready)?;
+                    let request = Request::new(StreamRequest { count: stream_len });
+                    let codec = service::raw_archived::<StreamRequest, ChatMessage>();
+                    let stream = grpc
+                        .server_streaming(request, path("/bench.Raw/chats"), codec)
+                        .await
+                        .map_err(failed("chats"))?;
+                    let check = |c: &zerocodec::OwnedArchive<ChatMessage>| !c.content.is_empty();
+                    let n = drain_archived(stream.into_inner(), &sharing, check).await?;
+                    expect("chat messages streamed", n, stream_len as usize)
+                }
+            })
+        }
+        Scenario::Logs => {
+            let sharing = sharing.clone();
+            boxed(move |_| {
+                let mut grpc = grpc.clone();
+                let sharing = sharing.clone();
+                async move {
+                    grpc.ready().await.map_err(not_ready)?;
+                    let request = Request::new(StreamRequest { count: stream_len });
+                    let codec = service::raw_archived::<StreamRequest, LogLine>();
+                    let stream = grpc
+                        .server_streaming(request, path("/bench.Raw/logs"), codec)
+                        .await
+                        .map_err(failed("logs"))?;
+                    let check = |l: &zerocodec::OwnedArchive<LogLine>| !l.request.is_empty();
+                    let n = drain_archived(stream.into_inner(), &sharing, check).await?;
+                    expect("log lines streamed", n, stream_len as usize)
+                }
+            })
+        }
+    }
 }
 
 /// A call's error: which call, and tonic's status (its code and message).
@@ -854,6 +953,19 @@ pub(crate) fn targets(r: &GrpcResult, t: &mut Targets) {
                 scenario.name()
             ),
             cpu_ratio(scenario),
+            1.3,
+            Unit::Ratio,
+            false,
+            Kind::Advisory,
+        );
+        // What any rkyv codec reaches inside tonic on the same calls: the ceiling that the
+        // target above is held against (information, not a target of ours).
+        t.check(
+            format!(
+                "grpc: {} messages/s, raw rkyv with no frame (reference) / prost",
+                scenario.name()
+            ),
+            ratio(scenario, Variant::RawRkyv),
             1.3,
             Unit::Ratio,
             false,
@@ -1127,7 +1239,7 @@ mod tests {
     #[test]
     fn every_target_is_evaluated_and_the_kinds_decide_as_the_report_s() {
         let t = verdicts(&result(1.5, 100.0));
-        assert_eq!(t.checked.len(), 9);
+        assert_eq!(t.checked.len(), 11);
         assert!(t.skipped.is_empty());
         assert!(t.passed());
         // A stream short of 1.3x by less than the noise is shown, not decisive.
@@ -1135,11 +1247,18 @@ mod tests {
         let stream = t
             .checked
             .iter()
-            .find(|x| x.name.contains("stream: chat messages/s"))
+            .find(|x| x.name.contains("stream: chat messages/s, zerocodec"))
             .unwrap();
         assert!(!stream.met && !stream.decisive_miss());
         assert_eq!(stream.kind, Kind::TimeRatio);
         assert!(t.passed());
+        // The raw rkyv reference is shown and never decides.
+        let reference = t
+            .checked
+            .iter()
+            .find(|x| x.name.contains("stream: chat messages/s, raw rkyv"))
+            .unwrap();
+        assert_eq!(reference.kind, Kind::Advisory);
         // Beyond the noise it decides.
         assert!(!verdicts(&result(1.0, 100.0)).passed());
         // A frame larger than prost's under zstd is a deterministic miss, however small.

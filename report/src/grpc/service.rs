@@ -4,6 +4,7 @@
 //! bytes are counted.
 
 use std::io;
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,10 +21,13 @@ use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 use tonic_prost::ProstCodec;
 use zerocodec::OwnedArchive;
+use zerocodec_codecs::RkyvCodec;
 use zerocodec_datasets::log::Log;
 use zerocodec_datasets::messages::chat_messages;
 use zerocodec_datasets::{ChatMessage, Rng, SEED};
-use zerocodec_tonic::{BoxStream, service};
+use zerocodec_tonic::{
+    Archived as ReadArchived, BoxStream, GrpcCodec, Owned as ReadOwned, service,
+};
 
 // ---- messages -------------------------------------------------------------------------------
 
@@ -340,16 +344,40 @@ impl tonic::server::UnaryService<PChat> for PostSvc {
     }
 }
 
-pub(super) struct StreamSvc<T: Send + 'static>(Arc<Data>, fn(&Data) -> &[T]);
+/// A stream request: how many messages to stream.
+pub(super) trait Count {
+    fn count(&self) -> u32;
+}
 
-impl<T: Clone + Send + Sync + 'static> tonic::server::ServerStreamingService<PStreamRequest>
-    for StreamSvc<T>
+impl Count for PStreamRequest {
+    fn count(&self) -> u32 {
+        self.count
+    }
+}
+
+impl Count for StreamRequest {
+    fn count(&self) -> u32 {
+        self.count
+    }
+}
+
+/// A server stream of `T`s from `Data`, asked for by an `R`.
+pub(super) struct StreamSvc<T: Send + 'static, R = PStreamRequest>(
+    Arc<Data>,
+    fn(&Data) -> &[T],
+    PhantomData<fn(R)>,
+);
+
+impl<T, R> tonic::server::ServerStreamingService<R> for StreamSvc<T, R>
+where
+    T: Clone + Send + Sync + 'static,
+    R: Count + Send + 'static,
 {
     type Response = T;
     type ResponseStream = BoxStream<T>;
     type Future = BoxFuture<Response<BoxStream<T>>, Status>;
-    fn call(&mut self, request: Request<PStreamRequest>) -> Self::Future {
-        let stream = cycle(self.0.clone(), request.get_ref().count, self.1, T::clone);
+    fn call(&mut self, request: Request<R>) -> Self::Future {
+        let stream = cycle(self.0.clone(), request.get_ref().count(), self.1, T::clone);
         Box::pin(async move { Ok(Response::new(stream)) })
     }
 }
@@ -378,13 +406,13 @@ where
                 Box::pin(async move { Ok(grpc.unary(PostSvc, req).await) })
             }
             "/bench.Prost/chats" => {
-                let svc = StreamSvc(self.data.clone(), |d: &Data| &d.p_chats[..]);
+                let svc = StreamSvc(self.data.clone(), |d: &Data| &d.p_chats[..], PhantomData);
                 let codec = ProstCodec::<PChat, PStreamRequest>::default();
                 let mut grpc = zstd(compress, tonic::server::Grpc::new(codec));
                 Box::pin(async move { Ok(grpc.server_streaming(svc, req).await) })
             }
             "/bench.Prost/logs" => {
-                let svc = StreamSvc(self.data.clone(), |d: &Data| &d.p_logs[..]);
+                let svc = StreamSvc(self.data.clone(), |d: &Data| &d.p_logs[..], PhantomData);
                 let codec = ProstCodec::<PLog, PStreamRequest>::default();
                 let mut grpc = zstd(compress, tonic::server::Grpc::new(codec));
                 Box::pin(async move { Ok(grpc.server_streaming(svc, req).await) })
@@ -404,6 +432,79 @@ pub(super) fn zstd<C: tonic::codec::Codec>(
             .accept_compressed(CompressionEncoding::Zstd)
             .send_compressed(CompressionEncoding::Zstd),
         false => grpc,
+    }
+}
+
+// ---- raw rkyv: the reference with no zerocodec frame ----------------------------------------
+
+/// The same calls with each message a bare rkyv archive ([`RkyvCodec`]: no frame header, no
+/// fingerprint, no compression), read in place as ours are: the reference that shows what any
+/// rkyv codec inside tonic reaches on these calls.
+#[derive(Clone)]
+pub(super) struct RawServer {
+    pub(super) data: Arc<Data>,
+    pub(super) sharing: Arc<Sharing>,
+}
+
+impl tonic::server::NamedService for RawServer {
+    const NAME: &'static str = "bench.Raw";
+}
+
+/// A raw codec that writes `E`s and reads `D`s into owned values.
+pub(super) fn raw<E, D>() -> GrpcCodec<RkyvCodec<E>, ReadOwned<RkyvCodec<D>>> {
+    GrpcCodec::new(RkyvCodec::new(), ReadOwned(RkyvCodec::new()))
+}
+
+/// A raw codec that writes `E`s and reads `D`s as validated archived views.
+pub(super) fn raw_archived<E, D>() -> GrpcCodec<RkyvCodec<E>, ReadArchived<RkyvCodec<D>>> {
+    GrpcCodec::new(RkyvCodec::new(), ReadArchived(RkyvCodec::new()))
+}
+
+pub(super) struct RawPostSvc(Arc<Sharing>);
+
+impl tonic::server::UnaryService<OwnedArchive<ChatMessage>> for RawPostSvc {
+    type Response = Ack;
+    type Future = BoxFuture<Response<Ack>, Status>;
+    fn call(&mut self, request: Request<OwnedArchive<ChatMessage>>) -> Self::Future {
+        let chat = request.into_inner();
+        self.0.count(&chat);
+        let len = chat.content.len() as u64;
+        Box::pin(async move { Ok(Response::new(Ack { len })) })
+    }
+}
+
+impl<B> Service<http::Request<B>> for RawServer
+where
+    B: tonic::codegen::Body + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        match req.uri().path() {
+            "/bench.Raw/post" => {
+                let svc = RawPostSvc(self.sharing.clone());
+                let mut grpc = tonic::server::Grpc::new(raw_archived::<Ack, ChatMessage>());
+                Box::pin(async move { Ok(grpc.unary(svc, req).await) })
+            }
+            "/bench.Raw/chats" => {
+                let svc = StreamSvc(self.data.clone(), |d: &Data| &d.chats[..], PhantomData);
+                let mut grpc = tonic::server::Grpc::new(raw::<ChatMessage, StreamRequest>());
+                Box::pin(async move { Ok(grpc.server_streaming(svc, req).await) })
+            }
+            "/bench.Raw/logs" => {
+                let svc = StreamSvc(self.data.clone(), |d: &Data| &d.logs[..], PhantomData);
+                let mut grpc = tonic::server::Grpc::new(raw::<LogLine, StreamRequest>());
+                Box::pin(async move { Ok(grpc.server_streaming(svc, req).await) })
+            }
+            _ => Box::pin(async { Ok(Status::unimplemented("no such method").into_http()) }),
+        }
     }
 }
 
