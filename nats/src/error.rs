@@ -152,9 +152,11 @@ impl From<pull::MessagesError> for Error {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConsumeError {
-    /// A pull consumer's stream ([`PullConsumer::messages`](async_nats::jetstream::consumer::PullConsumer::messages)).
+    /// A pull consumer's stream
+    /// ([`PullConsumer::messages`](async_nats::jetstream::consumer::PullConsumer::messages)).
     Pull(pull::MessagesError),
-    /// A push consumer's stream ([`PushConsumer::messages`](async_nats::jetstream::consumer::PushConsumer::messages)).
+    /// A push consumer's stream
+    /// ([`PushConsumer::messages`](async_nats::jetstream::consumer::PushConsumer::messages)).
     Push(push::MessagesError),
     /// An ordered push consumer's stream ([`push::Ordered`]).
     Ordered(push::OrderedError),
