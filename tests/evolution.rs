@@ -270,6 +270,26 @@ fn a_builder_adds_versions_the_type_does_not_declare() {
 }
 
 #[test]
+fn a_batch_builder_adds_versions_the_type_does_not_declare() {
+    // The batch reader's builder form, as the hybrid's above: V3 reads a V1 batch through V2.
+    let mut builder = BatchBuilder::<ChatV1>::new();
+    builder.append(&v1()).unwrap();
+    let frame = BatchCodec::new()
+        .encode(&builder.finish().unwrap())
+        .unwrap();
+    let reader = BatchCodec::<ChatV3>::new().upgrade_from::<ChatV2>();
+    let upgraded = reader.decode(&frame).unwrap();
+    assert_eq!(upgraded.deserialize(0).unwrap(), upgrade(&v1()));
+    assert_eq!(reader.upgrades_from().len(), 2, "V2 and, through it, V1");
+    // A clone reads the same; declared and built twice, each version is kept once.
+    let both = reader.clone().with_upgrades().with_upgrades();
+    assert_eq!(both.upgrades_from(), reader.upgrades_from());
+    assert_eq!(both.decode(&frame).unwrap().len(), 1);
+    assert!(format!("{reader:?}").contains("upgrades_from"));
+    assert!(BatchCodec::<ChatV3>::default().upgrades_from().is_empty());
+}
+
+#[test]
 fn a_pinned_writer_writes_the_old_version_for_old_readers() {
     let value = v3();
     for writer in [

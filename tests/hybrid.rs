@@ -1603,3 +1603,53 @@ fn access_fast_and_full_paths_agree() {
         "{agreed_ok} ok, {agreed_err} errors"
     );
 }
+
+/// A hybrid frame of `chat` whose payload is `zstd` as given: docs/wire-format.md says
+/// writers leave zstd's magic number and dictionary id out, and readers MUST accept frames
+/// with them.
+fn zstd_frame(zstd: &[u8], dictionary: u32) -> rkyv::util::AlignedVec {
+    let header = FrameHeader::new(CodecId::RKYV)
+        .with_fingerprint(ChatMessage::SCHEMA_FINGERPRINT)
+        .with_compression(CompressionId::ZSTD, Some(dictionary));
+    let mut out = rkyv::util::AlignedVec::<16>::new();
+    let writer = FrameWriter::begin(&mut out, header.reserve_len());
+    out.extend_from_slice(zstd);
+    writer.finish(&mut out, header).unwrap();
+    out
+}
+
+#[test]
+fn zstd_payloads_with_magic_and_dictionary_id_are_read_and_another_id_is_refused() {
+    let dictionary = chat_dictionary();
+    let raw = RkyvCodec::<ChatMessage>::new()
+        .encode(&long_chat())
+        .unwrap();
+    // What the zstd library writes by default: magic number, dictionary id, content size.
+    let standard = zstd::bulk::Compressor::with_dictionary(3, dictionary.as_bytes())
+        .unwrap()
+        .compress(&raw)
+        .unwrap();
+    assert_eq!(standard[..4], [0x28, 0xB5, 0x2F, 0xFD]);
+    let reader = dict_reader();
+    let frame = zstd_frame(&standard, dictionary.id());
+    assert_eq!(reader.decode(&frame).unwrap(), long_chat());
+    let owned = reader.access_owned(Bytes::copy_from_slice(&frame)).unwrap();
+    assert_eq!(owned.content, long_chat().content);
+
+    // The header names one dictionary, the zstd frame records another: refused, naming both.
+    // The other is the same dictionary under another id (a dictionary's id is its bytes 4..8).
+    let other = dictionary.id().wrapping_add(1);
+    let mut renamed = dictionary.as_bytes().to_vec();
+    renamed[4..8].copy_from_slice(&other.to_le_bytes());
+    let registry = DictionaryRegistry::new();
+    registry.insert(chat_dictionary());
+    registry.insert(Arc::new(ZstdDictionary::from_bytes(renamed).unwrap()));
+    let reader = HybridCodec::<ChatMessage>::new().with_dictionaries(registry);
+    let err = reader.decode(&zstd_frame(&standard, other)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(
+        err.message().contains(&format!("names dictionary {other}"))
+            && err.message().contains(&dictionary.id().to_string()),
+        "{err}"
+    );
+}
