@@ -199,3 +199,94 @@ impl From<push::OrderedError> for ConsumeError {
         Self::Ordered(err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use async_nats::jetstream::context::PublishErrorKind;
+    use async_nats::jetstream::stream::RawMessageErrorKind;
+    use zerocodec::ErrorKind;
+
+    use super::*;
+
+    fn codec_error() -> zerocodec::Error {
+        zerocodec::Error::new(ErrorKind::Corrupt, "bad bytes")
+    }
+
+    /// Every variant says where to look, keeps its cause as `source`, and answers the helpers;
+    /// `Poison` is covered by the integration tests, which need a delivered message.
+    #[test]
+    fn every_error_says_what_failed_and_keeps_its_cause() {
+        let cases: Vec<(Error, &str, &str)> = vec![
+            (
+                Error::Encode(codec_error()),
+                "cannot encode the message",
+                "bad bytes",
+            ),
+            (
+                PublishError::new(PublishErrorKind::TimedOut).into(),
+                "publish failed",
+                "timed out",
+            ),
+            (
+                pull::MessagesError::new(pull::MessagesErrorKind::MissingHeartbeat).into(),
+                "consumer stream failed: pull consumer",
+                "missed idle heartbeat",
+            ),
+            (
+                Error::Consume(
+                    push::MessagesError::new(push::MessagesErrorKind::ConsumerDeleted).into(),
+                ),
+                "consumer stream failed: push consumer",
+                "consumer deleted",
+            ),
+            (
+                Error::Consume(push::OrderedError::new(push::OrderedErrorKind::Recreate).into()),
+                "consumer stream failed: ordered consumer",
+                "",
+            ),
+            (
+                Error::Metadata {
+                    subject: "orders.new".into(),
+                    source: "not a JetStream reply subject".into(),
+                },
+                "message on `orders.new` has no JetStream metadata",
+                "not a JetStream reply subject",
+            ),
+            (
+                Error::Fetch(RawMessageError::new(RawMessageErrorKind::NoMessageFound)),
+                "cannot fetch the stored message",
+                "",
+            ),
+            (
+                Error::Decode {
+                    sequence: 7,
+                    source: codec_error(),
+                },
+                "stored message at stream sequence 7",
+                "bad bytes",
+            ),
+            (
+                Error::Ack {
+                    sequence: 9,
+                    source: "connection closed".into(),
+                },
+                "acknowledging the message at stream sequence 9 failed",
+                "connection closed",
+            ),
+        ];
+        for (err, says, cause) in cases {
+            let text = err.to_string();
+            assert!(text.starts_with(says), "{text}");
+            let source = err.source().expect("every variant keeps its cause");
+            assert!(source.to_string().contains(cause), "{source}");
+            let from_codec = matches!(err, Error::Encode(_) | Error::Decode { .. });
+            assert_eq!(err.codec_error().is_some(), from_codec, "{text}");
+            assert_eq!(
+                err.codec_error().map(zerocodec::Error::kind),
+                from_codec.then_some(ErrorKind::Corrupt)
+            );
+            assert!(!err.is_poison());
+            assert!(err.into_poison().is_none());
+        }
+    }
+}
