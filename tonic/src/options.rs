@@ -176,3 +176,83 @@ impl FrameOptions {
         GrpcCodec::new(self.hybrid(), Archived(self.hybrid()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use zerocodec::frame::Frame;
+    use zerocodec::prelude::*;
+    use zerocodec::{BufferPool, ErrorKind, PoolConfig};
+    use zerocodec_codecs::{Compression, Policy};
+
+    use super::FrameOptions;
+
+    #[zerocodec::message]
+    #[derive(Debug, PartialEq)]
+    struct Note {
+        text: String,
+    }
+
+    fn note() -> Note {
+        Note {
+            text: "a string long enough to live out of line".into(),
+        }
+    }
+
+    /// Each option reaches the codecs a service builds: set one, and the codec behaves so.
+    #[test]
+    fn every_option_reaches_the_codecs_it_builds() {
+        let plain = FrameOptions::new().hybrid::<Note>();
+        let frame = plain.encode(&note()).unwrap();
+        assert!(Frame::parse(&frame).unwrap().header().checksum.is_none());
+
+        let checked = FrameOptions::new().with_checksum(true).hybrid::<Note>();
+        let frame = checked.encode(&note()).unwrap();
+        assert!(Frame::parse(&frame).unwrap().header().checksum.is_some());
+
+        let legacy = br#"{"text":"from an older client"}"#;
+        assert_eq!(plain.decode(legacy).unwrap().text, "from an older client");
+        let strict = FrameOptions::new().with_legacy_json(false).hybrid::<Note>();
+        assert!(strict.decode(legacy).is_err());
+
+        // The root and the out-of-line string are two levels: a cap of 2 admits one.
+        let frame = plain.encode(&note()).unwrap();
+        let shallow = FrameOptions::new().with_max_depth(2).hybrid::<Note>();
+        let err = shallow.decode(&frame).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+        assert!(err.to_string().contains("depth"), "{err}");
+        let deep_enough = FrameOptions::new().with_max_depth(3).hybrid::<Note>();
+        assert_eq!(deep_enough.decode(&frame).unwrap(), note());
+
+        // An unaligned message is copied once, into the options' pool.
+        let pool = BufferPool::new(PoolConfig::new());
+        let pooled = FrameOptions::new().with_pool(pool.clone()).hybrid::<Note>();
+        let mut shifted = zerocodec::rkyv::util::AlignedVec::<16>::new();
+        shifted.push(0);
+        shifted.extend_from_slice(&frame);
+        let view = pooled
+            .access_owned(Bytes::from_owner(shifted).slice(1..))
+            .unwrap();
+        assert!(!view.is_shared());
+        assert_eq!(view.text, note().text);
+        assert_eq!(pool.stats().outstanding(), 1);
+
+        let lz4 = FrameOptions::new()
+            .with_compression(Compression::Lz4)
+            .with_policy(Policy::new().with_min_size(16));
+        assert!(matches!(lz4.compression(), Compression::Lz4));
+        let long = Note {
+            text: "compressible ".repeat(40),
+        };
+        let codec = lz4.codec::<Note, Note>();
+        let frame = codec.encoder_codec().encode(&long).unwrap();
+        assert!(Frame::parse(&frame).unwrap().header().is_compressed());
+        assert_eq!(codec.read_mode().0.decode(&frame).unwrap(), long);
+        let archived = lz4.archived_codec::<Note, Note>();
+        assert_eq!(
+            archived.read_mode().0.access_owned(frame).unwrap().text,
+            long.text
+        );
+        assert!(format!("{:?}", archived.clone()).starts_with("GrpcCodec"));
+    }
+}
