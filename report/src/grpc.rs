@@ -661,44 +661,46 @@ fn raw_call(
             }
         }),
         Scenario::Chats => {
-            let sharing = sharing.clone();
-            boxed(move |_| {
-                let mut grpc = grpc.clone();
-                let sharing = sharing.clone();
-                async move {
-                    grpc.ready().await.map_err(not_ready)?;
-                    let request = Request::new(StreamRequest { count: stream_len });
-                    let codec = service::raw_archived::<StreamRequest, ChatMessage>();
-                    let stream = grpc
-                        .server_streaming(request, path("/bench.Raw/chats"), codec)
-                        .await
-                        .map_err(failed("chats"))?;
-                    let check = |c: &zerocodec::OwnedArchive<ChatMessage>| !c.content.is_empty();
-                    let n = drain_archived(stream.into_inner(), &sharing, check).await?;
-                    expect("chat messages streamed", n, stream_len as usize)
-                }
-            })
+            let check = |c: &zerocodec::OwnedArchive<ChatMessage>| !c.content.is_empty();
+            raw_stream(grpc, sharing, stream_len, "/bench.Raw/chats", check)
         }
         Scenario::Logs => {
-            let sharing = sharing.clone();
-            boxed(move |_| {
-                let mut grpc = grpc.clone();
-                let sharing = sharing.clone();
-                async move {
-                    grpc.ready().await.map_err(not_ready)?;
-                    let request = Request::new(StreamRequest { count: stream_len });
-                    let codec = service::raw_archived::<StreamRequest, LogLine>();
-                    let stream = grpc
-                        .server_streaming(request, path("/bench.Raw/logs"), codec)
-                        .await
-                        .map_err(failed("logs"))?;
-                    let check = |l: &zerocodec::OwnedArchive<LogLine>| !l.request.is_empty();
-                    let n = drain_archived(stream.into_inner(), &sharing, check).await?;
-                    expect("log lines streamed", n, stream_len as usize)
-                }
-            })
+            let check = |l: &zerocodec::OwnedArchive<LogLine>| !l.request.is_empty();
+            raw_stream(grpc, sharing, stream_len, "/bench.Raw/logs", check)
         }
     }
+}
+
+/// The raw rkyv reference's server stream of `T`s at `method`, read in place and checked.
+fn raw_stream<T>(
+    grpc: tonic::client::Grpc<tonic::transport::Channel>,
+    sharing: &Arc<Sharing>,
+    stream_len: u32,
+    method: &'static str,
+    check: fn(&zerocodec::OwnedArchive<T>) -> bool,
+) -> Call
+where
+    T: zerocodec::ZeroCopy + Send + 'static,
+    T::Archived: Send + Sync,
+    RkyvCodec<T>: Access<Item = T> + Clone + Send + 'static,
+{
+    let sharing = sharing.clone();
+    boxed(move |_| {
+        let mut grpc = grpc.clone();
+        let sharing = sharing.clone();
+        async move {
+            grpc.ready().await.map_err(not_ready)?;
+            let request = Request::new(StreamRequest { count: stream_len });
+            let codec = service::raw_archived::<StreamRequest, T>();
+            let path = http::uri::PathAndQuery::from_static(method);
+            let stream = grpc
+                .server_streaming(request, path, codec)
+                .await
+                .map_err(failed(method))?;
+            let n = drain_archived(stream.into_inner(), &sharing, check).await?;
+            expect("messages streamed", n, stream_len as usize)
+        }
+    })
 }
 
 /// A call's error: which call, and tonic's status (its code and message).
