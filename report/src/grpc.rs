@@ -212,13 +212,23 @@ fn mean(lens: impl Iterator<Item = usize>) -> f64 {
     sum as f64 / n as f64
 }
 
-fn codec_level(data: &Data, chat_dictionary: &FrameOptions, passes: usize) -> CodecLevel {
+/// Per chat message, prost's codec and ours. The timed closures unwrap: every input is
+/// checked to decode to what was encoded before any timing starts.
+fn codec_level(
+    data: &Data,
+    chat_dictionary: &FrameOptions,
+    passes: usize,
+) -> Result<CodecLevel, String> {
+    fn failed(what: &'static str) -> impl Fn(zerocodec::Error) -> String {
+        move |err| format!("codec level: {what}: {err}")
+    }
     let hybrid = HybridCodec::<ChatMessage>::new();
     let frames: Vec<Bytes> = data
         .chats
         .iter()
-        .map(|m| hybrid.encode(m).unwrap())
-        .collect();
+        .map(|m| hybrid.encode(m))
+        .collect::<Result<_, _>>()
+        .map_err(failed("encoding a chat message"))?;
     // As on tonic's buffers: after a 5-byte prefix, so not 16-byte aligned.
     let unaligned: Vec<Bytes> = frames
         .iter()
@@ -234,15 +244,27 @@ fn codec_level(data: &Data, chat_dictionary: &FrameOptions, passes: usize) -> Co
     let dict_frames: Vec<Bytes> = data
         .chats
         .iter()
-        .map(|m| dictionary.encode(m).unwrap())
-        .collect();
+        .map(|m| dictionary.encode(m))
+        .collect::<Result<_, _>>()
+        .map_err(failed("encoding a chat message with the dictionary"))?;
     for ((frame, dict_frame), chat) in frames.iter().zip(&dict_frames).zip(&data.chats) {
-        assert_eq!(&hybrid.decode(frame).unwrap(), chat);
-        assert_eq!(&dictionary.decode(dict_frame).unwrap(), chat);
+        let decoded = hybrid.decode(frame).map_err(failed("decoding a frame"))?;
+        expect("a decoded chat message", &decoded, chat)?;
+        let decoded = dictionary
+            .decode(dict_frame)
+            .map_err(failed("decoding a dictionary-compressed frame"))?;
+        expect("a decoded chat message", &decoded, chat)?;
     }
     for (proto, chat) in protos.iter().zip(&data.p_chats) {
-        assert_eq!(&PChat::decode(&proto[..]).unwrap(), chat);
+        let decoded = PChat::decode(&proto[..])
+            .map_err(|err| format!("codec level: prost cannot decode its own encoding: {err}"))?;
+        expect("a prost-decoded chat message", &decoded, chat)?;
     }
+    let prost_zstd: Vec<usize> = protos
+        .iter()
+        .map(|p| zstd::bulk::compress(p, 3).map(|z| z.len()))
+        .collect::<Result<_, _>>()
+        .map_err(|err| format!("codec level: zstd cannot compress prost's encoding: {err}"))?;
 
     let prost_decode = per_item(&protos, passes, |p| {
         PChat::decode(&p[..]).unwrap().content.len()
@@ -269,7 +291,7 @@ fn codec_level(data: &Data, chat_dictionary: &FrameOptions, passes: usize) -> Co
     });
     let ours_clone = per_item(&data.chats, passes, |m| m.clone().content.len());
     let prost_clone = per_item(&data.p_chats, passes, |m| m.clone().content.len());
-    CodecLevel {
+    Ok(CodecLevel {
         ours_clone,
         prost_clone,
         prost_decode,
@@ -280,14 +302,10 @@ fn codec_level(data: &Data, chat_dictionary: &FrameOptions, passes: usize) -> Co
         prost_encode,
         ours_encode,
         prost_bytes: mean(protos.iter().map(Vec::len)),
-        prost_zstd_bytes: mean(
-            protos
-                .iter()
-                .map(|p| zstd::bulk::compress(p, 3).unwrap().len()),
-        ),
+        prost_zstd_bytes: mean(prost_zstd.into_iter()),
         frame_bytes: mean(frames.iter().map(Bytes::len)),
         dict_frame_bytes: mean(dict_frames.iter().map(Bytes::len)),
-    }
+    })
 }
 
 // ---- calls over tonic -----------------------------------------------------------------------
@@ -387,14 +405,16 @@ impl Scenario {
 }
 
 /// Frame options whose writer compresses with a dictionary trained on `samples`.
-fn with_dictionary<T>(samples: &[T]) -> FrameOptions
+fn with_dictionary<T>(samples: &[T]) -> Result<FrameOptions, String>
 where
     RkyvCodec<T>: Encode<Item = T>,
 {
-    let dictionary = ZstdDictionary::train_with(&RkyvCodec::new(), samples, 8 << 10).unwrap();
-    FrameOptions::new()
-        .with_compression(Compression::zstd_dict(dictionary, 3).unwrap())
-        .with_policy(Policy::new().with_min_size(16))
+    let failed = |err: zerocodec::Error| format!("cannot train a zstd dictionary: {err}");
+    let dictionary = ZstdDictionary::train_with(&RkyvCodec::new(), samples, 8 << 10);
+    let compression = Compression::zstd_dict(dictionary.map_err(failed)?, 3).map_err(failed)?;
+    Ok(FrameOptions::new()
+        .with_compression(compression)
+        .with_policy(Policy::new().with_min_size(16)))
 }
 
 /// A call's future: it returns how many messages it moved, or what went wrong (a status, a
@@ -761,10 +781,10 @@ async fn drain_archived<T: zerocodec::ZeroCopy>(
 pub(crate) fn measure_all(settings: Settings) -> Result<GrpcResult, String> {
     let data = Arc::new(Data::new());
     let dictionaries = (
-        with_dictionary(&data.train_chats),
-        with_dictionary(&data.train_logs),
+        with_dictionary(&data.train_chats)?,
+        with_dictionary(&data.train_logs)?,
     );
-    let codec = codec_level(&data, &dictionaries.0, settings.codec_passes);
+    let codec = codec_level(&data, &dictionaries.0, settings.codec_passes)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
