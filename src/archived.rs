@@ -482,9 +482,7 @@ impl<T: ZeroCopy> OwnedArchive<T> {
         if is_aligned(&bytes) {
             Self::new(Storage::Shared(bytes), 0..len, max_depth)
         } else {
-            let mut buf = pool.take();
-            buf.extend_from_slice(&bytes);
-            Self::new(Storage::Pooled(buf), 0..len, max_depth)
+            Self::from_slice_in(&bytes, max_depth, pool)
         }
     }
 
@@ -496,9 +494,21 @@ impl<T: ZeroCopy> OwnedArchive<T> {
     /// As [`access`](crate::archive::access), except that unaligned input is copied rather
     /// than rejected.
     pub fn from_slice(bytes: &[u8]) -> Result<Self> {
-        let mut buf = BufferPool::global().take();
+        Self::from_slice_in(bytes, DEFAULT_MAX_DEPTH, BufferPool::global())
+    }
+
+    /// [`from_slice`](Self::from_slice) with a validation nesting cap, copying into a buffer
+    /// from `pool`: the one copy [`from_bytes_in`](Self::from_bytes_in) makes of unaligned
+    /// input, for a caller that holds the bytes only as a slice (or would make a `Bytes`
+    /// handle only to drop it).
+    ///
+    /// # Errors
+    ///
+    /// As [`access_with_depth`].
+    pub fn from_slice_in(bytes: &[u8], max_depth: usize, pool: &BufferPool) -> Result<Self> {
+        let mut buf = pool.take();
         buf.extend_from_slice(bytes);
-        Self::from_pooled(buf, DEFAULT_MAX_DEPTH)
+        Self::from_pooled(buf, max_depth)
     }
 
     /// Validates a pooled buffer (from any pool) with the nesting cap `max_depth` and keeps

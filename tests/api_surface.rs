@@ -276,6 +276,16 @@ fn owned_archive_constructors_debug_and_clone() {
     );
     drop(pooled);
     assert_eq!(pool.stats().outstanding(), 0);
+    let sliced = OwnedArchive::<Note>::from_slice_in(&bytes, 8, &pool).unwrap();
+    assert!(!sliced.is_shared());
+    assert_eq!(sliced.as_bytes(), &bytes[..]);
+    assert_eq!(pool.stats().outstanding(), 1, "copied into the given pool");
+    drop(sliced);
+    assert!(
+        OwnedArchive::<Note>::from_slice_in(&bytes[..4], 8, &pool)
+            .unwrap_err()
+            .is_incomplete()
+    );
 
     let padded = Bytes::from(framed_bytes(&bytes, 16));
     let in_place = OwnedArchive::<Note>::from_bytes(padded.slice(16..));

@@ -1017,9 +1017,7 @@ impl<T: Message + DeserializeOwned + ZeroCopyEncode> HybridCodec<T> {
     /// dropped would cost two atomic reference-count updates).
     #[inline]
     fn copy_rkyv(&self, payload: &[u8]) -> Result<OwnedArchive<T>> {
-        let mut buf = self.frame.pool().take();
-        buf.extend_from_slice(payload);
-        OwnedArchive::from_pooled(buf, self.rkyv.max_depth())
+        OwnedArchive::from_slice_in(payload, self.rkyv.max_depth(), self.frame.pool())
     }
 
     /// `value` archived once into a pooled buffer: a value decoded from a JSON or bitcode
